@@ -1,0 +1,40 @@
+// GradientTape, TensorFlow style, over the same engine as backward().
+//
+//   keel::GradientTape tape;                      // records while alive (recording on)
+//   Tensor loss = ops::mean(ops::square(ops::sub(model(x), y)));
+//   auto grads = tape.gradient(loss, {w.value(), b.value()});
+//
+// Variables' values (leaves that require grad) are watched automatically; tape.watch(t) makes any
+// other leaf tensor watched. A non-persistent tape may compute gradients once.
+#pragma once
+
+#include <vector>
+
+#include "keel/graph/node.h"
+#include "keel/graph/tensor.h"
+#include "keel/graph/variable.h"
+
+namespace keel {
+
+class GradientTape {
+ public:
+  explicit GradientTape(bool persistent = false);
+  ~GradientTape();
+  GradientTape(const GradientTape&) = delete;
+  GradientTape& operator=(const GradientTape&) = delete;
+
+  // Marks a leaf tensor as requiring a gradient from here on.
+  void watch(const Tensor& t);
+  // Gradients of `target` w.r.t. `sources`; zeros of the source's shape where target does not depend on it.
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources,
+                               const Tensor& output_gradient = Tensor());
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Variable>& sources,
+                               const Tensor& output_gradient = Tensor());
+
+ private:
+  bool persistent_;
+  bool used_ = false;
+  EnableGradGuard enable_;
+};
+
+}  // namespace keel

@@ -1,0 +1,99 @@
+#include "keel/graph/generator.h"
+
+#include <cmath>
+
+#include "keel/graph/error.h"
+
+namespace keel {
+
+std::array<uint32_t, 4> Generator::philox(uint64_t seed, uint64_t counter) {
+  // Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3").
+  constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
+  constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = 0, c3 = 0;
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    const uint64_t p0 = uint64_t{kM0} * c0, p1 = uint64_t{kM1} * c2;
+    const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
+    const uint32_t n1 = static_cast<uint32_t>(p1);
+    const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
+    const uint32_t n3 = static_cast<uint32_t>(p0);
+    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+    k0 += kW0; k1 += kW1;
+  }
+  return {c0, c1, c2, c3};
+}
+
+std::array<uint32_t, 4> Generator::next_block() { return philox(state_.seed, state_.counter++); }
+
+void Generator::fill_u32(uint32_t* out, int64_t n) {
+  int64_t i = 0;
+  while (i < n) {
+    auto b = next_block();
+    for (int k = 0; k < 4 && i < n; ++k) out[i++] = b[k];
+  }
+}
+
+uint32_t Generator::next_u32() { return next_block()[0]; }
+uint64_t Generator::next_u64() {
+  auto b = next_block();
+  return (uint64_t{b[0]} << 32) | b[1];
+}
+double Generator::next_double() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+uint64_t Generator::next_below(uint64_t n) {
+  KEEL_CHECK(n > 0, "Generator::next_below: n must be positive");
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t v;
+  do v = next_u64(); while (v >= limit);
+  return v % n;
+}
+
+void Generator::fill_uniform(float* out, int64_t n, float low, float high) {
+  int64_t i = 0;
+  while (i < n) {
+    auto b = next_block();
+    for (int k = 0; k < 4 && i < n; ++k) {
+      const float u = static_cast<float>(b[k] >> 8) * 0x1.0p-24f;
+      out[i++] = low + (high - low) * u;
+    }
+  }
+}
+
+void Generator::fill_uniform(double* out, int64_t n, double low, double high) {
+  int64_t i = 0;
+  while (i < n) {
+    auto b = next_block();
+    for (int k = 0; k < 4 && i < n; k += 2) {
+      const uint64_t bits = ((uint64_t{b[k]} << 32) | b[k + 1]) >> 11;
+      out[i++] = low + (high - low) * (static_cast<double>(bits) * 0x1.0p-53);
+    }
+  }
+}
+
+namespace {
+template <class T>
+void box_muller(Generator& g, T* out, int64_t n, T mean, T stddev) {
+  int64_t i = 0;
+  while (i < n) {
+    auto b = g.next_block();
+    const double u1 = (static_cast<double>(((uint64_t{b[0]} << 32) | b[1]) >> 11) + 0.5) * 0x1.0p-53;
+    const double u2 = static_cast<double>(((uint64_t{b[2]} << 32) | b[3]) >> 11) * 0x1.0p-53;
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    const double th = 2.0 * M_PI * u2;
+    out[i++] = static_cast<T>(mean + stddev * r * std::cos(th));
+    if (i < n) out[i++] = static_cast<T>(mean + stddev * r * std::sin(th));
+  }
+}
+}  // namespace
+
+void Generator::fill_normal(float* out, int64_t n, float mean, float stddev) { box_muller(*this, out, n, mean, stddev); }
+void Generator::fill_normal(double* out, int64_t n, double mean, double stddev) { box_muller(*this, out, n, mean, stddev); }
+
+Generator& default_generator() {
+  static Generator g(0);
+  return g;
+}
+void manual_seed(uint64_t seed) { default_generator().set_state({seed, 0}); }
+
+}  // namespace keel

@@ -1,0 +1,39 @@
+#include "keel/graph/storage.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "keel/graph/error.h"
+
+namespace keel {
+
+Storage::Storage(DType dtype, int64_t numel) : numel_(numel), dtype_(dtype) {
+  KEEL_CHECK(numel >= 0, "Storage: negative element count ", numel);
+  const size_t elem = dtype_size(dtype);
+  KEEL_CHECK(static_cast<uint64_t>(numel) <= (uint64_t{1} << 62) / elem, "Storage: ", numel,
+             " elements of ", dtype_name(dtype), " is too large");
+  nbytes_ = static_cast<size_t>(numel) * elem;
+  const size_t alloc = ((nbytes_ + kAlignment - 1) / kAlignment) * kAlignment;
+  if (alloc == 0) return;
+  data_ = std::aligned_alloc(kAlignment, alloc);
+  if (!data_) throw std::bad_alloc();
+  if (dtype == DType::string) {
+    auto* s = static_cast<std::string*>(data_);
+    for (int64_t i = 0; i < numel; ++i) new (s + i) std::string();
+  } else {
+    std::memset(data_, 0, alloc);
+  }
+}
+
+Storage::~Storage() {
+  if (!data_) return;
+  if (dtype_ == DType::string) {
+    auto* s = static_cast<std::string*>(data_);
+    for (int64_t i = 0; i < numel_; ++i) s[i].~basic_string();
+  }
+  std::free(data_);
+}
+
+}  // namespace keel

@@ -1,0 +1,34 @@
+// Storage: one 64-byte aligned, zero-initialised buffer shared by reference between tensors.
+// String tensors keep their elements as std::string objects constructed in the buffer.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "keel/graph/dtype.h"
+
+namespace keel {
+
+class Storage {
+ public:
+  static constexpr size_t kAlignment = 64;
+  // Allocates room for `numel` elements of `dtype`; numeric buffers are zeroed, strings default-constructed.
+  Storage(DType dtype, int64_t numel);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() { return data_; }
+  const void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  DType dtype() const { return dtype_; }
+  int64_t numel() const { return numel_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
+  int64_t numel_ = 0;
+  DType dtype_;
+};
+
+}  // namespace keel

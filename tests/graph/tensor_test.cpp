@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "keel/graph/generator.h"
+#include "keel/graph/tensor.h"
+#include "keel/graph/variable.h"
+
+using namespace keel;
+
+TEST(Tensor, FactoriesAndAccess) {
+  Tensor z = Tensor::zeros({2, 3});
+  EXPECT_EQ(z.shape(), (Shape{2, 3}));
+  EXPECT_EQ(z.numel(), 6);
+  EXPECT_EQ(z.dtype(), DType::f32);
+  EXPECT_EQ(z.at<float>({1, 2}), 0.f);
+  Tensor o = Tensor::ones({4}, DType::i64);
+  EXPECT_EQ(o.to_vector<int64_t>(), (std::vector<int64_t>{1, 1, 1, 1}));
+  Tensor f = Tensor::full({2}, 2.5, DType::f64);
+  EXPECT_EQ(f.at<double>({1}), 2.5);
+  Tensor a = Tensor::arange(0, 5);
+  EXPECT_EQ(a.to_vector<float>(), (std::vector<float>{0, 1, 2, 3, 4}));
+  Tensor v = Tensor::from_vector<int32_t>({1, 2, 3, 4, 5, 6}, {2, 3});
+  EXPECT_EQ(v.at<int32_t>({1, 0}), 4);
+  EXPECT_EQ(Tensor::scalar(7, DType::i64).item<int64_t>(), 7);
+  Tensor s = Tensor::strings({"a", "bc"}, {2});
+  EXPECT_EQ(s.str(1), "bc");
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(z.raw_data()) % 64, 0u);
+}
+
+TEST(Tensor, Int64ItemIsExact) {
+  const int64_t big = (int64_t{1} << 62) + 1;
+  EXPECT_EQ(Tensor::from_vector<int64_t>({big}).item<int64_t>(), big);
+}
+
+TEST(Tensor, CopyAliasesCloneCopies) {
+  Tensor a = Tensor::zeros({3});
+  Tensor b = a;
+  b.data<float>()[0] = 5;
+  EXPECT_EQ(a.data<float>()[0], 5);
+  Tensor c = a.clone();
+  c.data<float>()[0] = 1;
+  EXPECT_EQ(a.data<float>()[0], 5);
+  EXPECT_TRUE(a.same_storage(b));
+  EXPECT_FALSE(a.same_storage(c));
+}
+
+TEST(Tensor, Errors) {
+  EXPECT_THROW(Tensor::zeros({2}).data<double>(), Error);
+  try {
+    Tensor::from_vector<float>({1, 2, 3}, {2, 2});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "Tensor::from_vector: 3 values for shape [2,2] (4 elements)");
+  }
+  try {
+    Tensor::zeros({int64_t{1} << 40, int64_t{1} << 40});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "Tensor: element count of shape [1099511627776,1099511627776] overflows int64");
+  }
+  EXPECT_THROW(Tensor::zeros({-1}), Error);
+  EXPECT_THROW(Tensor::zeros({2}).at<float>({2}), Error);
+  EXPECT_THROW(Tensor().shape(), Error);
+}
+
+TEST(Tensor, PrintingIsReadable) {
+  Tensor v = Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2});
+  EXPECT_EQ(v.to_string(), "Tensor([[1, 2], [3, 4]], shape=[2,2], dtype=f32)");
+  Tensor big = Tensor::arange(0, 100, 1, DType::i32);
+  EXPECT_EQ(big.to_string(), "Tensor([0, 1, 2, ..., 97, 98, 99], shape=[100], dtype=i32)");
+}
+
+TEST(Tensor, ConvertAndEqual) {
+  Tensor v = Tensor::from_vector<float>({1.5f, -2.f});
+  Tensor i = v.to(DType::i32);
+  EXPECT_EQ(i.to_vector<int32_t>(), (std::vector<int32_t>{1, -2}));
+  EXPECT_TRUE(v.equal(v.clone()));
+  EXPECT_FALSE(v.equal(i));
+}
+
+TEST(Generator, CounterBasedAndReplayable) {
+  Generator g(42);
+  auto s0 = g.state();
+  Tensor a = Tensor::uniform({1000}, g, -1, 1);
+  auto s1 = g.state();
+  EXPECT_EQ(s1.counter, 250u);  // 4 words per block
+  g.set_state(s0);
+  Tensor b = Tensor::uniform({1000}, g, -1, 1);
+  EXPECT_TRUE(a.equal(b));
+  double mean = 0;
+  for (float x : a.to_vector<float>()) {
+    EXPECT_GE(x, -1.f);
+    EXPECT_LT(x, 1.f);
+    mean += x;
+  }
+  EXPECT_NEAR(mean / 1000, 0.0, 0.1);
+  Generator other(43);
+  EXPECT_FALSE(Tensor::uniform({8}, other).equal(Tensor::uniform({8}, g)));
+  Tensor n = Tensor::normal({20000}, g, 0, 2, DType::f64);
+  double m = 0, v = 0;
+  for (double x : n.to_vector<double>()) m += x;
+  m /= 20000;
+  for (double x : n.to_vector<double>()) v += (x - m) * (x - m);
+  EXPECT_NEAR(m, 0, 0.05);
+  EXPECT_NEAR(std::sqrt(v / 20000), 2, 0.05);
+  for (int i = 0; i < 1000; ++i) EXPECT_LT(g.next_below(7), 7u);
+}
+
+TEST(Generator, PhiloxKnownAnswer) {
+  // Random123's published known-answer test for philox4x32_10, counter 0 and key 0.
+  auto b = Generator::philox(0, 0);
+  EXPECT_EQ(b[0], 0x6627e8d5u);
+  EXPECT_EQ(b[1], 0xe169c58du);
+  EXPECT_EQ(b[2], 0xbc57ac4cu);
+  EXPECT_EQ(b[3], 0x9b00dbd8u);
+}
+
+TEST(Variable, AssignInPlaceAndChecksShape) {
+  Variable w("kernel", Tensor::zeros({2, 2}));
+  Tensor view = w.value();
+  w.assign(Tensor::ones({2, 2}));
+  EXPECT_EQ(view.at<float>({1, 1}), 1.f);
+  EXPECT_TRUE(w.value().requires_grad());
+  try {
+    w.assign(Tensor::ones({3}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "Variable 'kernel': variable has [2,2] f32, value has [3] f32");
+  }
+  Variable step("iterations", Tensor::scalar(0, DType::i64), false);
+  EXPECT_FALSE(step.value().requires_grad());
+}
