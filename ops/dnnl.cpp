@@ -1,6 +1,9 @@
 #include "keel/ops/dnnl.h"
 
 #include <mutex>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 #include <unordered_map>
 
 namespace keel::dnnl_glue {
@@ -88,6 +91,32 @@ std::string dims_key(const dnnl::memory::dims& d) {
     s += std::to_string(d[i]);
   }
   return s;
+}
+
+namespace {
+thread_local unsigned saved_csr = 0;
+thread_local int flush_depth = 0;
+}  // namespace
+
+ScopedFlushDenormals::ScopedFlushDenormals() {
+#if defined(__SSE__)
+#pragma omp parallel
+  {
+    if (flush_depth++ == 0) {
+      saved_csr = _mm_getcsr();
+      _mm_setcsr(saved_csr | 0x8040);  // FTZ | DAZ
+    }
+  }
+#endif
+}
+
+ScopedFlushDenormals::~ScopedFlushDenormals() {
+#if defined(__SSE__)
+#pragma omp parallel
+  {
+    if (flush_depth > 0 && --flush_depth == 0) _mm_setcsr(saved_csr);
+  }
+#endif
 }
 
 int64_t primitive_creations() {

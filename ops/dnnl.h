@@ -48,6 +48,17 @@ dnnl::memory reorder_to(const dnnl::memory& mem, const dnnl::memory::desc& want,
 // "2x3x4" for key strings.
 std::string dims_key(const dnnl::memory::dims& d);
 
+// Flushes subnormal floats to zero (x86 FTZ + DAZ) on this thread and the OpenMP team for its lifetime,
+// as TensorFlow's CPU kernels do. Recurrent gradients shrink through time into subnormals, which make
+// every later matmul an order of magnitude slower.
+class ScopedFlushDenormals {
+ public:
+  ScopedFlushDenormals();
+  ~ScopedFlushDenormals();
+  ScopedFlushDenormals(const ScopedFlushDenormals&) = delete;
+  ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
+};
+
 int64_t primitive_creations();  // how many objects `cached` has created so far
 void clear_cache();
 

@@ -1,8 +1,6 @@
-// LSTM over a sequence. f32 runs oneDNN's lstm_forward / lstm_backward: its gate order (i, f, c~, o)
-// and its ldigo / ldgo weight layouts with one layer and one direction are exactly Keras's kernel
-// [in, 4u], recurrent_kernel [u, 4u] and bias [4u], and the ntc layout is batch-major x [N, T, in], so
-// tensors are handed over as they are (oneDNN picks its own packed weight layouts; reorders cached).
-// f64 runs a plain kernel with its own backward, the reference for the gradient checks.
+// LSTM over a sequence with Keras's layouts (kernel [in, 4u], recurrent_kernel [u, 4u], bias [4u], gates
+// i, f, c, o). f32 runs a composition on cached oneDNN matmuls with fused gate passes; f64 runs a plain
+// kernel with its own backward, the reference for the gradient checks.
 #include "keel/ops/lstm.h"
 
 #include <cmath>
@@ -116,65 +114,174 @@ void plain_backward(const Dims& d, const PlainState& s, const T* x, const T* w, 
   }
 }
 
-// ---- oneDNN (f32)
+// ---- f32: a composition on oneDNN matmuls. One matmul computes x.W + b for all time steps; each
+// step adds h.U in place (a matmul with a sum post-op) and applies the gates in one fused pass. The
+// backward runs the steps in reverse (dz per step, dh = dz.U^T), then computes dW, dU and dx with one
+// matmul each over all steps. (oneDNN 2.6's own lstm_backward runs a reference path, ~20x slower.)
 
-memory::desc md(const memory::dims& dims, tag t) { return memory::desc(dims, memory::data_type::f32, t); }
-memory::desc any(const memory::dims& dims) { return md(dims, tag::any); }
-
-struct Descs {
-  memory::desc x, h0, w, r, b, y, hn;
-};
-Descs user_descs(const Dims& d) {
-  return {md({d.t, d.n, d.in}, tag::ntc),      md({1, 1, d.n, d.u}, tag::ldnc), md({1, 1, d.in, 4, d.u}, tag::ldigo),
-          md({1, 1, d.u, 4, d.u}, tag::ldigo), md({1, 1, 4, d.u}, tag::ldgo),   md({d.t, d.n, d.u}, tag::ntc),
-          md({1, 1, d.n, d.u}, tag::ldnc)};
+// exp on [-87, 88] to about 2 ulp (Cephes's polynomial), branch-free so that loops vectorize (the clamp
+// is written as arithmetic on comparison results: GCC does not vectorize std::min/max of floats).
+inline float fast_exp(float x) {
+  x += static_cast<float>(x < -87.0f) * (-87.0f - x);
+  x += static_cast<float>(x > 88.0f) * (88.0f - x);
+  const float fn = x * 1.44269504f;
+  const int32_t n = static_cast<int32_t>(fn + 128.5f) - 128;  // round to nearest; fn + 128.5 > 0
+  const float nf = static_cast<float>(n);
+  const float r = (x - nf * 0.693359375f) + nf * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = (n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
 }
+inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
+inline float fast_tanh(float x) { return 2.0f / (1.0f + fast_exp(-2.0f * x)) - 1.0f; }
 
-std::string lstm_key(const Dims& d) { return dnnl_glue::dims_key({d.n, d.t, d.in, d.u}); }
-
-struct Fwd {
-  dnnl::lstm_forward::primitive_desc pd;
-  dnnl::lstm_forward prim;
-};
-Fwd forward_prim(const Dims& d) {
-  return dnnl_glue::cached<Fwd>("lstm:fwd:" + lstm_key(d), [&] {
-    const Descs u = user_descs(d);
-    dnnl::lstm_forward::desc desc(dnnl::prop_kind::forward_training, dnnl::rnn_direction::unidirectional_left2right,
-                                  u.x, u.h0, u.h0, any(u.w.dims()), any(u.r.dims()), u.b, u.y, u.hn, u.hn);
-    Fwd f{dnnl::lstm_forward::primitive_desc(desc, dnnl_glue::context().engine), {}};
-    f.prim = dnnl::lstm_forward(f.pd);
-    return f;
+// C[m,n] = A[m,k] . B[k,n] (+ bias[n]) (+ C when accumulate), a cached matmul primitive.
+// Operands are row-major: oneDNN 2.6's matmul primitive and sgemm were both an order of magnitude slower
+// on transposed operands here, so callers transpose explicitly (transpose() below).
+void matmul(const char* what, int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* c,
+            const float* bias, bool accumulate) {
+  const std::string key = std::string("lstm:matmul:") + what + ":" + dnnl_glue::dims_key({m, k, n}) +
+                          (bias ? ":b" : "") + (accumulate ? ":acc" : "");
+  const memory::desc ad({m, k}, memory::data_type::f32, memory::dims{k, 1});
+  const memory::desc bd({k, n}, memory::data_type::f32, memory::dims{n, 1});
+  const memory::desc cd({m, n}, memory::data_type::f32, memory::dims{n, 1});
+  const memory::desc biasd({1, n}, memory::data_type::f32, memory::dims{n, 1});
+  auto prim = dnnl_glue::cached<dnnl::matmul>(key, [&] {
+    dnnl::primitive_attr attr;
+    if (accumulate) {
+      dnnl::post_ops po;
+      po.append_sum(1.f);
+      attr.set_post_ops(po);
+    }
+    const auto& eng = dnnl_glue::context().engine;
+    return dnnl::matmul(dnnl::matmul::primitive_desc(
+        bias ? dnnl::matmul::desc(ad, bd, biasd, cd) : dnnl::matmul::desc(ad, bd, cd), attr, eng));
   });
+  const auto& eng = dnnl_glue::context().engine;
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(ad, eng, const_cast<float*>(a))},
+                                       {DNNL_ARG_WEIGHTS, memory(bd, eng, const_cast<float*>(b))},
+                                       {DNNL_ARG_DST, memory(cd, eng, c)}};
+  if (bias) args[DNNL_ARG_BIAS] = memory(biasd, eng, const_cast<float*>(bias));
+  dnnl_glue::execute(prim, args);
 }
 
-struct Bwd {
-  dnnl::lstm_backward::primitive_desc pd;
-  dnnl::lstm_backward prim;
+// [rows, cols] -> [cols, rows], in tiles.
+Tensor transpose(const float* in, int64_t rows, int64_t cols) {
+  Tensor out = Tensor::empty({cols, rows});
+  float* o = out.data<float>();
+  constexpr int64_t tile = 32;
+  for (int64_t i0 = 0; i0 < rows; i0 += tile)
+    for (int64_t j0 = 0; j0 < cols; j0 += tile)
+      for (int64_t i = i0; i < std::min(i0 + tile, rows); ++i)
+        for (int64_t j = j0; j < std::min(j0 + tile, cols); ++j) o[j * rows + i] = in[i * cols + j];
+  return out;
+}
+
+// [A,B,C] -> [B,A,C] (batch-major <-> time-major).
+void swap01(const float* in, float* out, int64_t a, int64_t b, int64_t c) {
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < b; ++j) std::memcpy(out + (j * a + i) * c, in + (i * b + j) * c, sizeof(float) * c);
+}
+
+// Saved forward state (time-major): xt [T,N,in], gates [T,N,4u] (activated), h and c [T+1,N,u].
+struct FastState {
+  Tensor xt, gates, h, c;
 };
-Bwd backward_prim(const Dims& d) {
-  return dnnl_glue::cached<Bwd>("lstm:bwd:" + lstm_key(d), [&] {
-    const Descs u = user_descs(d);
-    dnnl::lstm_backward::desc desc(dnnl::prop_kind::backward, dnnl::rnn_direction::unidirectional_left2right, u.x,
-                                   u.h0, u.h0, any(u.w.dims()), any(u.r.dims()), u.b, u.y, u.hn, u.hn, u.x, u.h0,
-                                   u.h0, any(u.w.dims()), any(u.r.dims()), u.b, u.y, u.hn, u.hn);
-    Bwd b{dnnl::lstm_backward::primitive_desc(desc, dnnl_glue::context().engine, forward_prim(d).pd), {}};
-    b.prim = dnnl::lstm_backward(b.pd);
-    return b;
-  });
-}
 
-memory wrap_as(const Tensor& t, const memory::desc& desc) { return dnnl_glue::wrap(t, desc); }
-
-// Copies `from` (any layout) into the user tensor `to` of layout `to_desc`.
-void reorder_out(const memory& from, const Tensor& to, const memory::desc& to_desc, const std::string& key) {
-  memory dst = wrap_as(to, to_desc);
-  if (from.get_desc() == to_desc) {
-    if (from.get_data_handle() != dst.get_data_handle())
-      std::memcpy(dst.get_data_handle(), from.get_data_handle(), to_desc.get_size());
-    return;
+FastState fast_forward(const Dims& d, const Tensor& x, const Tensor& w, const Tensor& r, const Tensor& b,
+                       const Tensor& h0, const Tensor& c0) {
+  dnnl_glue::ScopedFlushDenormals flush;
+  const int64_t g4 = 4 * d.u, nu = d.n * d.u, u = d.u;
+  FastState s{Tensor::empty({d.t, d.n, d.in}), Tensor::empty({d.t, d.n, g4}), Tensor::empty({d.t + 1, d.n, d.u}),
+              Tensor::empty({d.t + 1, d.n, d.u})};
+  float *xt = s.xt.data<float>(), *z = s.gates.data<float>(), *h = s.h.data<float>(), *c = s.c.data<float>();
+  swap01(x.data<float>(), xt, d.n, d.t, d.in);
+  std::memcpy(h, h0.data<float>(), sizeof(float) * nu);
+  std::memcpy(c, c0.data<float>(), sizeof(float) * nu);
+  matmul("xw", d.t * d.n, d.in, g4, xt, w.data<float>(), z, b.data<float>(), false);
+  for (int64_t t = 0; t < d.t; ++t) {
+    float* zt = z + t * d.n * g4;
+    matmul("hu", d.n, d.u, g4, h + t * nu, r.data<float>(), zt, nullptr, true);
+    for (int64_t n = 0; n < d.n; ++n) {
+      float* zr = zt + n * g4;
+      const float* cp = c + t * nu + n * u;
+      float* cn = c + (t + 1) * nu + n * u;
+      float* hn = h + (t + 1) * nu + n * u;
+#pragma omp simd
+      for (int64_t k = 0; k < u; ++k) {
+        const float ig = fast_sigmoid(zr[k]), fg = fast_sigmoid(zr[u + k]), cg = fast_tanh(zr[2 * u + k]),
+                    og = fast_sigmoid(zr[3 * u + k]);
+        zr[k] = ig, zr[u + k] = fg, zr[2 * u + k] = cg, zr[3 * u + k] = og;
+        const float cv = fg * cp[k] + ig * cg;
+        cn[k] = cv;
+        hn[k] = og * fast_tanh(cv);
+      }
+    }
   }
-  auto prim = dnnl_glue::cached<dnnl::reorder>("reorder:" + key, [&] { return dnnl::reorder(from, dst); });
-  dnnl_glue::execute(prim, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, dst}});
+  return s;
+}
+
+void fast_backward(const Dims& d, const FastState& s, const Tensor& w, const Tensor& r, const float* gy_seq,
+                   const float* gh, const float* gc, Tensor& dx, Tensor& dw, Tensor& dr, Tensor& db, Tensor& dh0,
+                   Tensor& dc0) {
+  dnnl_glue::ScopedFlushDenormals flush;
+  const int64_t g4 = 4 * d.u, nu = d.n * d.u, u = d.u;
+  const float *z = s.gates.data<float>(), *c = s.c.data<float>();
+  Tensor dz_t = Tensor::empty({d.t, d.n, g4});
+  float* dz = dz_t.data<float>();
+  float* dh = dh0.data<float>();
+  float* dc = dc0.data<float>();
+  std::memcpy(dh, gh, sizeof(float) * nu);
+  std::memcpy(dc, gc, sizeof(float) * nu);
+  const Tensor rt = transpose(r.data<float>(), d.u, g4);
+  const std::vector<float> zeros(static_cast<size_t>(u), 0.f);
+  for (int64_t t = d.t - 1; t >= 0; --t) {
+    for (int64_t n = 0; n < d.n; ++n) {
+      const float* zr = z + (t * d.n + n) * g4;
+      float* dzr = dz + (t * d.n + n) * g4;
+      const float* ct = c + (t + 1) * nu + n * u;
+      const float* cp = c + t * nu + n * u;
+      const float* gs = gy_seq ? gy_seq + (n * d.t + t) * u : zeros.data();
+      float* dhr = dh + n * u;
+      float* dcr = dc + n * u;
+#pragma omp simd
+      for (int64_t k = 0; k < u; ++k) {
+        const float dhk = dhr[k] + gs[k];
+        const float ig = zr[k], fg = zr[u + k], cg = zr[2 * u + k], og = zr[3 * u + k];
+        const float tc = fast_tanh(ct[k]);
+        const float dck = dcr[k] + dhk * og * (1.f - tc * tc);
+        dzr[k] = dck * cg * ig * (1.f - ig);
+        dzr[u + k] = dck * cp[k] * fg * (1.f - fg);
+        dzr[2 * u + k] = dck * ig * (1.f - cg * cg);
+        dzr[3 * u + k] = dhk * tc * og * (1.f - og);
+        dcr[k] = dck * fg;
+      }
+    }
+    matmul("dh", d.n, g4, d.u, dz + t * d.n * g4, rt.data<float>(), dh, nullptr, false);
+  }
+  const int64_t rows = d.t * d.n;
+  matmul("dw", d.in, rows, g4, transpose(s.xt.data<float>(), rows, d.in).data<float>(), dz, dw.data<float>(), nullptr,
+         false);
+  matmul("dr", d.u, rows, g4, transpose(s.h.data<float>(), rows, d.u).data<float>(), dz, dr.data<float>(), nullptr,
+         false);
+  float* pb = db.data<float>();
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* row = dz + i * g4;
+#pragma omp simd
+    for (int64_t k = 0; k < g4; ++k) pb[k] += row[k];
+  }
+  Tensor dxt = Tensor::empty({d.t, d.n, d.in});
+  matmul("dx", rows, g4, d.in, dz, transpose(w.data<float>(), d.in, g4).data<float>(), dxt.data<float>(), nullptr,
+         false);
+  swap01(dxt.data<float>(), dx.data<float>(), d.t, d.n, d.in);
 }
 
 void check_2d(const Tensor& t, const char* name, int64_t rows, int64_t cols, DType dt, const Tensor& x) {
@@ -213,27 +320,17 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
   res.h = Tensor::empty({d.n, d.u}, dt);
   res.c = Tensor::empty({d.n, d.u}, dt);
   Tensor seq;  // [N,T,u], all outputs
-  memory workspace;
+  FastState fast;
   PlainState plain;
   if (d.n == 0) {
     seq = Tensor::empty({d.n, d.t, d.u}, dt);
   } else if (dt == DType::f32) {
-    const Descs u = user_descs(d);
-    Fwd f = forward_prim(d);
-    const std::string key = lstm_key(d);
+    fast = fast_forward(d, x, kernel, recurrent_kernel, b, h_init, c_init);
     seq = Tensor::empty({d.n, d.t, d.u}, dt);
-    workspace = memory(f.pd.workspace_desc(), dnnl_glue::context().engine);
-    dnnl_glue::execute(
-        f.prim, {{DNNL_ARG_SRC_LAYER, wrap_as(x, u.x)},
-                 {DNNL_ARG_SRC_ITER, wrap_as(h_init, u.h0)},
-                 {DNNL_ARG_SRC_ITER_C, wrap_as(c_init, u.h0)},
-                 {DNNL_ARG_WEIGHTS_LAYER, dnnl_glue::reorder_to(wrap_as(kernel, u.w), f.pd.weights_layer_desc(), "lstm:w:" + key)},
-                 {DNNL_ARG_WEIGHTS_ITER, dnnl_glue::reorder_to(wrap_as(recurrent_kernel, u.r), f.pd.weights_iter_desc(), "lstm:r:" + key)},
-                 {DNNL_ARG_BIAS, wrap_as(b, u.b)},
-                 {DNNL_ARG_DST_LAYER, wrap_as(seq, u.y)},
-                 {DNNL_ARG_DST_ITER, wrap_as(res.h, u.hn)},
-                 {DNNL_ARG_DST_ITER_C, wrap_as(res.c, u.hn)},
-                 {DNNL_ARG_WORKSPACE, workspace}});
+    const float* hs = fast.h.data<float>();
+    swap01(hs + d.n * d.u, seq.data<float>(), d.t, d.n, d.u);
+    std::memcpy(res.h.data<float>(), hs + d.t * d.n * d.u, sizeof(float) * d.n * d.u);
+    std::memcpy(res.c.data<float>(), fast.c.data<float>() + d.t * d.n * d.u, sizeof(float) * d.n * d.u);
   } else {
     plain = plain_forward<double>(d, x.data<double>(), kernel.data<double>(), recurrent_kernel.data<double>(),
                                   b.data<double>(), h_init.data<double>(), c_init.data<double>());
@@ -249,10 +346,8 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
 
   if (should_record({x, kernel, recurrent_kernel, bias, h0, c0})) {
     const bool want_b = bias.defined(), want_h0 = h0.defined(), want_c0 = c0.defined();
-    auto fn = [d, return_sequences, want_b, want_h0, want_c0, workspace, plain, xd = x.detach(),
-               wd = kernel.detach(), rd = recurrent_kernel.detach(), bd = b.detach(), h_init = h_init.detach(),
-               c_init = c_init.detach(), seq = seq.detach(), hn = res.h.detach(),
-               cn = res.c.detach()](std::vector<Tensor>&& g) {
+    auto fn = [d, return_sequences, want_b, want_h0, want_c0, fast, plain, xd = x.detach(),
+               wd = kernel.detach(), rd = recurrent_kernel.detach(), bshape = b.shape()](std::vector<Tensor>&& g) {
       const DType dt = xd.dtype();
       // Gradients at the full sequence and the final states.
       Tensor g_seq = return_sequences && g[0].defined() ? g[0] : Tensor::zeros({d.n, d.t, d.u}, dt);
@@ -260,40 +355,11 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
       if (!return_sequences && g[0].defined()) g_h.add_(g[0]);
       Tensor g_c = g[2].defined() ? g[2] : Tensor::zeros({d.n, d.u}, dt);
       Tensor dx = Tensor::zeros(xd.shape(), dt), dw = Tensor::zeros(wd.shape(), dt),
-             dr = Tensor::zeros(rd.shape(), dt), db = Tensor::zeros(bd.shape(), dt),
+             dr = Tensor::zeros(rd.shape(), dt), db = Tensor::zeros(bshape, dt),
              dh0 = Tensor::zeros({d.n, d.u}, dt), dc0 = Tensor::zeros({d.n, d.u}, dt);
       if (d.n > 0 && dt == DType::f32) {
-        const Descs u = user_descs(d);
-        const std::string key = lstm_key(d);
-        Bwd b = backward_prim(d);
-        const auto& eng = dnnl_glue::context().engine;
-        memory dwm = b.pd.diff_weights_layer_desc() == u.w ? wrap_as(dw, u.w) : memory(b.pd.diff_weights_layer_desc(), eng);
-        memory drm = b.pd.diff_weights_iter_desc() == u.r ? wrap_as(dr, u.r) : memory(b.pd.diff_weights_iter_desc(), eng);
-        std::memset(dwm.get_data_handle(), 0, dwm.get_desc().get_size());
-        std::memset(drm.get_data_handle(), 0, drm.get_desc().get_size());
-        dnnl_glue::execute(
-            b.prim,
-            {{DNNL_ARG_SRC_LAYER, wrap_as(xd, u.x)},
-             {DNNL_ARG_SRC_ITER, wrap_as(h_init, u.h0)},
-             {DNNL_ARG_SRC_ITER_C, wrap_as(c_init, u.h0)},
-             {DNNL_ARG_WEIGHTS_LAYER, dnnl_glue::reorder_to(wrap_as(wd, u.w), b.pd.weights_layer_desc(), "lstm:bw:" + key)},
-             {DNNL_ARG_WEIGHTS_ITER, dnnl_glue::reorder_to(wrap_as(rd, u.r), b.pd.weights_iter_desc(), "lstm:br:" + key)},
-             {DNNL_ARG_BIAS, wrap_as(bd, u.b)},
-             {DNNL_ARG_DST_LAYER, wrap_as(seq, u.y)},
-             {DNNL_ARG_DST_ITER, wrap_as(hn, u.hn)},
-             {DNNL_ARG_DST_ITER_C, wrap_as(cn, u.hn)},
-             {DNNL_ARG_WORKSPACE, workspace},
-             {DNNL_ARG_DIFF_SRC_LAYER, wrap_as(dx, u.x)},
-             {DNNL_ARG_DIFF_SRC_ITER, wrap_as(dh0, u.h0)},
-             {DNNL_ARG_DIFF_SRC_ITER_C, wrap_as(dc0, u.h0)},
-             {DNNL_ARG_DIFF_WEIGHTS_LAYER, dwm},
-             {DNNL_ARG_DIFF_WEIGHTS_ITER, drm},
-             {DNNL_ARG_DIFF_BIAS, wrap_as(db, u.b)},
-             {DNNL_ARG_DIFF_DST_LAYER, wrap_as(g_seq, u.y)},
-             {DNNL_ARG_DIFF_DST_ITER, wrap_as(g_h, u.hn)},
-             {DNNL_ARG_DIFF_DST_ITER_C, wrap_as(g_c, u.hn)}});
-        reorder_out(dwm, dw, u.w, "lstm:dw:" + key);
-        reorder_out(drm, dr, u.r, "lstm:dr:" + key);
+        fast_backward(d, fast, wd, rd, return_sequences ? g_seq.data<float>() : nullptr, g_h.data<float>(),
+                      g_c.data<float>(), dx, dw, dr, db, dh0, dc0);
       } else if (d.n > 0) {
         plain_backward<double>(d, plain, xd.data<double>(), wd.data<double>(), rd.data<double>(),
                                return_sequences ? g_seq.data<double>() : nullptr, g_h.data<double>(),

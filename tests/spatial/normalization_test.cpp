@@ -129,7 +129,8 @@ TEST(LayerNorm, ForwardGradcheckAndOneDnnBackward) {
       Tensor seed = rnd(shape, gen);
       auto g64 = grads(f, in, seed, DType::f64), g32 = grads(f, in, seed, DType::f32);
       for (size_t i = 0; i < 3; ++i) {
-        if (g64[i].defined()) EXPECT_LT(max_diff(g32[i], g64[i]), 1e-4) << shape_str(shape) << " input " << i;
+        if (!g64[i].defined()) continue;
+        EXPECT_LT(max_diff(g32[i], g64[i]), 1e-4) << shape_str(shape) << " input " << i;
       }
     }
 }
