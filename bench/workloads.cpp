@@ -19,6 +19,7 @@
 #include "keel/graph/generator.h"
 #include "keel/graph/node.h"
 #include "keel/graph/threads.h"
+#include "keel/ops/activation.h"
 #include "keel/ops/elementwise.h"
 #include "keel/ops/linalg.h"
 
@@ -83,10 +84,38 @@ void gemm1024(int threads) {
               flops / sgemm_s / 1e9);
 }
 
+// keel only (no peer line): ops::dense with bias and relu fused into the oneDNN matmul, against the
+// same layer composed from matmul, add and relu; one forward and backward per step, batch 256.
+void dense_fused(int threads) {
+  using keel::Tensor;
+  keel::Generator gen(0);
+  Tensor x = Tensor::uniform({256, 784}, gen);
+  Tensor w = Tensor::uniform({784, 128}, gen, -0.1, 0.1).set_requires_grad();
+  Tensor b = Tensor::zeros({128}).set_requires_grad();
+  Tensor seed = Tensor::ones({256, 128});
+  auto fused = [&] { return keel::ops::dense(x, w, b, keel::ops::Activation::relu); };
+  auto composed = [&] { return keel::ops::relu(keel::ops::add(keel::ops::matmul(x, w), b)); };
+  auto time_us = [&](const std::function<Tensor()>& layer) {
+    const int reps = 200;
+    for (int i = 0; i < 5; ++i) layer().backward(seed);
+    auto t = Clock::now();
+    for (int i = 0; i < reps; ++i) layer().backward(seed);
+    return since(t) / reps * 1e6;
+  };
+  double fused_us = 0, composed_us = 0;
+  for (int round = 0; round < 3; ++round) {  // alternate, so both see the same load
+    fused_us += time_us(fused) / 3;
+    composed_us += time_us(composed) / 3;
+  }
+  std::printf("peer=keel workload=dense_fused threads=%d fused_step_us=%.1f composed_step_us=%.1f\n", threads,
+              fused_us, composed_us);
+}
+
 const std::vector<Workload>& workloads() {
   static const std::vector<Workload> all{
       {"op_overhead", op_overhead},
       {"gemm1024", gemm1024},
+      {"dense_fused", dense_fused},
   };
   return all;
 }
