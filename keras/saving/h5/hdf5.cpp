@@ -31,7 +31,7 @@ herr_t Handle::release() {
   if (id < 0 || close == nullptr) return 0;
   auto guard = lock();
   const herr_t r = close(id);
-  id = H5I_INVALID_HID;
+  if (r >= 0) id = H5I_INVALID_HID;  // on failure (a file with open members) the destructor retries
   return r;
 }
 

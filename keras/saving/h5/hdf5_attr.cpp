@@ -115,12 +115,14 @@ std::vector<std::string> Group::read_string_list_attr(const std::string& name) c
   const size_t count = static_cast<size_t>(n);
   const bool vlen = H5Tis_variable_str(ftype->id) > 0;
   const size_t fsize = H5Tget_size(ftype->id);
-  // Bound the allocation by what is stored: a fixed string is fsize bytes on disk, a variable one at
-  // least a 16-byte heap reference.
-  const hsize_t stored = H5Aget_storage_size(a->id);
+  // Bound the allocation by what the file can hold: a fixed string is fsize bytes on disk, a variable
+  // one a 16-byte heap reference (H5Aget_storage_size alone is no bound: it is computed from the same
+  // possibly corrupt dims).
+  unsigned long long stored = H5Aget_storage_size(a->id);
+  if (ctx_->size > 0) stored = std::min(stored, ctx_->size);
   const unsigned long long per = vlen ? 16 : std::max<size_t>(fsize, 1);
   KEEL_CHECK(count <= stored / per, "h5: ", ctx_->path, ": ", obj, ": claims ", count,
-             " strings but stores only ", stored, " bytes (corrupt file?)");
+             " strings but the file holds only ", stored, " bytes of it (corrupt file?)");
   std::vector<std::string> out;
   out.reserve(count);
   if (count == 0) return out;

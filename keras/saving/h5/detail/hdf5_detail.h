@@ -25,7 +25,7 @@ struct Handle {
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
   ~Handle();
-  herr_t release();  // closes now; returns the closer's result (0 when nothing was open)
+  herr_t release();  // closes now; returns the closer's result (0 when nothing was open); keeps the id on failure
   hid_t id;
   Closer close;
 };
