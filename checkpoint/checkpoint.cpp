@@ -49,15 +49,15 @@ struct CheckpointLoadStatus::Token {
   }
 };
 
-CheckpointLoadStatus::CheckpointLoadStatus(std::shared_ptr<detail::Restorer> r)
-    : r_(std::move(r)), token_(std::make_shared<Token>()) {
+CheckpointLoadStatus::CheckpointLoadStatus(std::shared_ptr<detail::Restorer> r, std::shared_ptr<Trackable> root)
+    : r_(std::move(r)), root_(std::move(root)), token_(std::make_shared<Token>()) {
   token_->restorer = r_;
 }
 
 const CheckpointLoadStatus& CheckpointLoadStatus::assert_consumed() const {
   token_->checked = true;
   const auto keys = r_->unused_checkpoint_keys();
-  const auto live = r_->unmatched_live_objects();
+  const auto live = r_->unmatched_live_objects(root_);
   KEEL_CHECK(keys.empty() && live.empty(), "restore '", r_->prefix(), "': not consumed: ", keys.size(),
              " checkpoint value(s) not restored", keys.empty() ? "" : " [" + join_list(keys) + "]", "; ",
              live.size(), " live object(s) not matched", live.empty() ? "" : " [" + join_list(live) + "]");
@@ -67,7 +67,7 @@ const CheckpointLoadStatus& CheckpointLoadStatus::assert_consumed() const {
 const CheckpointLoadStatus& CheckpointLoadStatus::assert_existing_objects_matched() const {
   token_->checked = true;
   const auto keys = r_->unrestored_matched_keys();
-  const auto live = r_->unmatched_live_objects();
+  const auto live = r_->unmatched_live_objects(root_);
   KEEL_CHECK(keys.empty() && live.empty(), "restore '", r_->prefix(), "': existing objects not matched: ",
              live.size(), " live object(s) without a checkpoint value",
              live.empty() ? "" : " [" + join_list(live) + "]", "; ", keys.size(),
@@ -86,7 +86,7 @@ std::vector<std::string> CheckpointLoadStatus::unmatched_checkpoint_objects() co
   return r_->unmatched_checkpoint_objects();
 }
 std::vector<std::string> CheckpointLoadStatus::unmatched_live_objects() const {
-  return r_->unmatched_live_objects();
+  return r_->unmatched_live_objects(root_);
 }
 size_t CheckpointLoadStatus::restored_count() const { return r_->restored_count(); }
 
@@ -156,7 +156,7 @@ std::string Checkpoint::save(const std::string& prefix) {
 CheckpointLoadStatus Checkpoint::read(const std::string& prefix) {
   auto r = std::make_shared<detail::Restorer>(prefix);
   r->restore_into(root_);
-  return CheckpointLoadStatus(r);
+  return CheckpointLoadStatus(r, root_);
 }
 
 CheckpointLoadStatus Checkpoint::restore(const std::string& prefix) {

@@ -34,7 +34,7 @@ class Restorer;
 // prints a warning to stderr when destroyed (as TF does).
 class CheckpointLoadStatus {
  public:
-  explicit CheckpointLoadStatus(std::shared_ptr<detail::Restorer> r);
+  CheckpointLoadStatus(std::shared_ptr<detail::Restorer> r, std::shared_ptr<Trackable> root);
 
   // Every value in the checkpoint was restored and every live object holding values was matched.
   const CheckpointLoadStatus& assert_consumed() const;
@@ -52,6 +52,7 @@ class CheckpointLoadStatus {
  private:
   struct Token;
   std::shared_ptr<detail::Restorer> r_;
+  std::shared_ptr<Trackable> root_;  // the live graph the status reports on
   std::shared_ptr<Token> token_;
 };
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -23,17 +24,26 @@ namespace {
 
 constexpr size_t kMaxStateFileBytes = 16u << 20;
 
-// Python's repr(float): the shortest decimal that reads back exactly, with ".0" on integers.
+// Python's repr(float): the shortest digits that read back exactly; positional for decimal exponents
+// -4..15 (with ".0" on integers), otherwise d.ddde+XX.
 std::string python_repr(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
+  char buf[400];
+  int digits = 17;
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+    if (std::strtod(buf, nullptr) == v) {
+      digits = p;
+      break;
+    }
   }
+  std::snprintf(buf, sizeof buf, "%.*e", digits - 1, v);
+  const int exponent = std::atoi(std::strchr(buf, 'e') + 1);
+  if (exponent < -4 || exponent >= 16) return buf;
+  std::snprintf(buf, sizeof buf, "%.*f", std::max(digits - 1 - exponent, 0), v);
   std::string s = buf;
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  if (s.find('.') == std::string::npos) s += ".0";
   return s;
 }
 

@@ -93,7 +93,6 @@ const TfObject::SerializedTensor* Restorer::value_attribute(int node) const {
 }
 
 void Restorer::restore_into(const std::shared_ptr<Trackable>& root) {
-  root_ = root;
   match_objects({Work{0, root, ""}});
 }
 
@@ -290,10 +289,8 @@ std::vector<std::string> Restorer::unrestored_matched_keys() const {
   return out;
 }
 
-std::vector<std::string> Restorer::unmatched_live_objects() const {
+std::vector<std::string> Restorer::unmatched_live_objects(const std::shared_ptr<Trackable>& root) const {
   std::vector<std::string> out;
-  auto root = root_.lock();
-  if (!root) return out;
   for (const auto& n : walk_live_graph(root)) {
     const bool holds = n.variable.defined() || (n.object && n.object->has_state());
     if (holds && !live_matched_.count(n.identity())) out.push_back(n.path);

@@ -23,7 +23,8 @@ class Restorer : public std::enable_shared_from_this<Restorer> {
   const std::string& prefix() const { return prefix_; }
   std::vector<std::string> unused_checkpoint_keys() const;
   std::vector<std::string> unmatched_checkpoint_objects() const;
-  std::vector<std::string> unmatched_live_objects() const;  // live objects holding values
+  // Live objects holding values (variables, objects with state) below `root` that matched nothing.
+  std::vector<std::string> unmatched_live_objects(const std::shared_ptr<Trackable>& root) const;
   std::vector<std::string> unrestored_matched_keys() const;  // values of matched objects not restored
   size_t restored_count() const { return restored_keys_.size(); }
 
@@ -64,7 +65,6 @@ class Restorer : public std::enable_shared_from_this<Restorer> {
   std::set<std::string> restored_keys_;
   std::map<int, std::vector<SlotRef>> pending_slots_;  // by original variable node
   std::vector<int> owner_candidates_;      // variable nodes outside optimizers, in node order
-  std::weak_ptr<Trackable> root_;
 };
 
 }  // namespace keel::detail
