@@ -189,6 +189,8 @@ class LayerArg {
   template <class L, class = std::enable_if_t<std::is_base_of_v<Layer, std::decay_t<L>> &&
                                               !std::is_lvalue_reference_v<L>>>
   LayerArg(L&& layer) : ptr_(std::make_shared<std::decay_t<L>>(std::move(layer))) {}
+  // keras::Input(...) as the first entry of a Sequential: its InputLayer.
+  LayerArg(const KerasTensor& input) : ptr_(input.layer()) {}
   const std::shared_ptr<Layer>& get() const { return ptr_; }
 
  private:
