@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds keel and runs every test: the RelWithDebInfo build, the AddressSanitizer + UBSan build,
+# the installed-package consumer, and the fuzzers (60 s each). Usage: scripts/test.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+KEEL_WITH_FUZZ=1 bash scripts/deps.sh
+jobs=$(nproc)
+export CTEST_OUTPUT_ON_FAILURE=1
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+status=0
+
+section() { printf '\n==== %s\n' "$*"; }
+
+section "release build (RelWithDebInfo)"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/release -j "$jobs"
+(cd build/release && ctest -j "$jobs" --timeout 600) || status=1
+
+section "sanitizer build (ASan + UBSan)"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKEEL_SANITIZE=ON \
+  -DKEEL_BUILD_BENCH=OFF -DKEEL_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS="-O1" >/dev/null
+cmake --build build/asan -j "$jobs"
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest -j "$jobs" --timeout 900) || status=1
+
+if [ -f checkpoint/fuzz/CMakeLists.txt ]; then
+  section "fuzzers (clang, libFuzzer, ${KEEL_FUZZ_SECONDS:-60} s each)"
+  bash scripts/fuzz.sh "${KEEL_FUZZ_SECONDS:-60}" || status=1
+fi
+
+section "summary"
+if [ $status -eq 0 ]; then echo "keel: all test stages passed"; else echo "keel: some test stage FAILED"; fi
+exit $status
