@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -21,7 +22,11 @@
 #include "keel/graph/threads.h"
 #include "keel/ops/activation.h"
 #include "keel/ops/elementwise.h"
+#include "keel/ops/embedding.h"
 #include "keel/ops/linalg.h"
+#include "keel/ops/losses.h"
+#include "keel/ops/lstm.h"
+#include "keel/ops/reduce.h"
 
 namespace {
 
@@ -111,11 +116,64 @@ void dense_fused(int threads) {
               fused_us, composed_us);
 }
 
+// Adam(lr 1e-3, Keras's defaults) on f32 leaves, in place: enough for the workloads until the optimizer lands.
+struct Adam {
+  std::vector<keel::Tensor> params, m, v;
+  int64_t step = 0;
+  explicit Adam(std::vector<keel::Tensor> ps) : params(std::move(ps)) {
+    for (const auto& p : params) {
+      m.push_back(keel::Tensor::zeros(p.shape()));
+      v.push_back(keel::Tensor::zeros(p.shape()));
+    }
+  }
+  void apply() {
+    ++step;
+    const double lr = 1e-3 * std::sqrt(1 - std::pow(0.999, step)) / (1 - std::pow(0.9, step));
+    for (size_t i = 0; i < params.size(); ++i) {
+      keel::Tensor g = params[i].grad();
+      if (!g.defined()) continue;
+      float *p = params[i].data<float>(), *m1 = m[i].data<float>(), *v1 = v[i].data<float>();
+      const float* gp = g.data<float>();
+      for (int64_t k = 0; k < params[i].numel(); ++k) {
+        m1[k] = 0.9f * m1[k] + 0.1f * gp[k];
+        v1[k] = 0.999f * v1[k] + 0.001f * gp[k] * gp[k];
+        p[k] -= static_cast<float>(lr) * m1[k] / (std::sqrt(v1[k]) + 1e-7f);
+      }
+      params[i].zero_grad();
+    }
+  }
+};
+
+// Embedding(5000, 32) -> LSTM(100), last output -> Dense(1, sigmoid); binary cross-entropy; random ids,
+// sequence 200, batch 64; 20 steps, no warm-up.
+void lstm_bs64(int threads) {
+  using keel::Tensor;
+  keel::Generator gen(7);
+  auto leaf = [&](keel::Shape s, double lim) { return Tensor::uniform(s, gen, -lim, lim).set_requires_grad(true); };
+  Tensor table = leaf({5000, 32}, 0.05), kernel = leaf({32, 400}, 0.1), recurrent = leaf({100, 400}, 0.1),
+         bias = Tensor::zeros({400}).set_requires_grad(true), dense_k = leaf({100, 1}, 0.2),
+         dense_b = Tensor::zeros({1}).set_requires_grad(true);
+  Adam opt({table, kernel, recurrent, bias, dense_k, dense_b});
+  const int bs = 64, steps = 20;
+  Tensor ids = Tensor::empty({bs, 200}, keel::DType::i64), y = Tensor::empty({bs, 1});
+  for (int64_t i = 0; i < ids.numel(); ++i) ids.data<int64_t>()[i] = static_cast<int64_t>(gen.next_below(5000));
+  for (int64_t i = 0; i < bs; ++i) y.data<float>()[i] = static_cast<float>(gen.next_below(2));
+  auto t = Clock::now();
+  for (int i = 0; i < steps; ++i) {
+    auto r = keel::ops::lstm(keel::ops::embedding(table, ids), kernel, recurrent, bias, Tensor(), Tensor(), false);
+    Tensor p = keel::ops::dense(r.output, dense_k, dense_b, keel::ops::Activation::sigmoid);
+    keel::ops::mean(keel::ops::binary_crossentropy(p, y)).backward();
+    opt.apply();
+  }
+  std::printf("peer=keel workload=lstm_bs64 threads=%d train_samples_per_s=%.0f\n", threads, steps * bs / since(t));
+}
+
 const std::vector<Workload>& workloads() {
   static const std::vector<Workload> all{
       {"op_overhead", op_overhead},
       {"gemm1024", gemm1024},
       {"dense_fused", dense_fused},
+      {"lstm_bs64", lstm_bs64},
   };
   return all;
 }
