@@ -104,7 +104,7 @@ TEST(Metrics, AccuracyResolvedForTheLoss) {
   auto sparse_by_shape = metric_from_name("accuracy");
   sparse_by_shape->update_state(Tensor::from_vector<int64_t>({1, 0, 0, 1}), probs());
   EXPECT_EQ(sparse_by_shape->fn_name(), "sparse_categorical_accuracy");
-  EXPECT_DOUBLE_EQ(sparse_by_shape->result(), 0.5);
+  EXPECT_DOUBLE_EQ(sparse_by_shape->result(), 0.75);
 
   EXPECT_EQ(metric_from_name("SparseCategoricalAccuracy")->name(), "sparse_categorical_accuracy");
   EXPECT_EQ(metric_from_name("SparseCategoricalAccuracy")->get_config(),
