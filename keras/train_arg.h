@@ -14,7 +14,7 @@
     name##_ = std::move(value);                  \
     return *this;                                \
   }                                              \
-  const T& name() const { return name##_; }      \
+  T const& name() const { return name##_; }      \
                                                  \
  private:                                        \
   T name##_ = init;                              \
