@@ -8,6 +8,11 @@
 
 namespace keel::keras::detail {
 
+namespace {
+// Written after the body: a truncated record cannot end in a complete, valid trailer.
+constexpr uint64_t kTrailer = 0x6b65656c5374617eULL;
+}  // namespace
+
 void put_string(OArchive& ar, const std::string& s) {
   std::vector<int32_t> codes(s.begin(), s.end());
   put_vector(ar, codes);
@@ -30,6 +35,7 @@ std::string write_state(const std::string& kind, unsigned version, const std::fu
     put_string(ar, tag);
     ar << version;
     body(ar);
+    ar << kTrailer;
   }
   return os.str();
 }
@@ -46,6 +52,9 @@ void read_state(const std::string& bytes, const std::string& kind, unsigned max_
     KEEL_CHECK(version <= max_version, kind, " state: version ", version, " is newer than this keel reads (",
                max_version, ")");
     body(ar, version);
+    uint64_t trailer = 0;
+    ar >> trailer;
+    KEEL_CHECK(trailer == kTrailer, kind, " state: corrupt or truncated (bad trailer)");
   } catch (const boost::archive::archive_exception& e) {
     KEEL_FAIL(kind, " state: corrupt or truncated (", e.what(), ")");
   }

@@ -66,7 +66,7 @@ void get_vector(IArchive& ar, std::vector<T>& v) {
 void put_string(OArchive& ar, const std::string& s);
 std::string get_string(IArchive& ar);
 
-// A state string: "keel:<kind>" tag, format version, then what `body` writes.
+// A state string: "keel:<kind>" tag, format version, what `body` writes, then a fixed trailer.
 std::string write_state(const std::string& kind, unsigned version, const std::function<void(OArchive&)>& body);
 // Reads a state string written by write_state; errors (wrong kind, newer version, truncated or
 // corrupt input) throw keel::Error naming `kind`.
