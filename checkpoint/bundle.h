@@ -75,6 +75,10 @@ class BundleReader {
   // Reads into an existing tensor of the same shape and dtype (no extra allocation);
   // a mismatch throws naming `what`, the key and both shapes/dtypes.
   void read_into(const std::string& key, Tensor& dst, const std::string& what) const;
+  // Checks the entry's bytes against its CRC32C (throws on a mismatch), also for fixed-size dtypes keel
+  // cannot hold (half, int16, ...). Returns false, having checked only that the bytes lie inside the data
+  // file, where keel does not know how the checksum is formed (variant, resource) or for sliced entries.
+  bool verify(const std::string& key) const;
 
  private:
   struct Impl;

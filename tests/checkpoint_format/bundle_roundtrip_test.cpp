@@ -1,0 +1,146 @@
+// Writer -> reader round trips of every keel dtype, determinism, the commit protocol and writer errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bundle_test_util.h"
+#include "keel/checkpoint/bundle.h"
+#include "keel/checkpoint/bundle_format.h"
+
+using namespace keel;
+using keel::bt::TempDir;
+
+namespace {
+
+std::vector<std::pair<std::string, Tensor>> sample_tensors() {
+  std::vector<std::pair<std::string, Tensor>> v;
+  v.emplace_back("f32", Tensor::from_vector<float>({1.5f, -2.25f, 3e30f, -0.0f, 7, 8}, {2, 3}));
+  v.emplace_back("f64", Tensor::from_vector<double>({1e-300, -4.5, 6.0}, {3, 1}));
+  v.emplace_back("i32", Tensor::from_vector<int32_t>({INT32_MIN, -1, 0, INT32_MAX}, {4}));
+  v.emplace_back("i64", Tensor::from_vector<int64_t>({INT64_MIN, 42, INT64_MAX}, {3}));
+  v.emplace_back("u8", Tensor::from_vector<uint8_t>({0, 1, 127, 255}, {2, 2}));
+  v.emplace_back("bool", Tensor::from_vector<bool>({true, false, true}, {3}));
+  v.emplace_back("string", Tensor::strings({"", "a", std::string(300, 'x'), std::string("\0\xff", 2)}, {2, 2}));
+  v.emplace_back("string_scalar", Tensor::strings({"hello"}, {}));
+  v.emplace_back("string_empty", Tensor::strings({}, {0, 3}));
+  v.emplace_back("scalar_f32", Tensor::scalar(0.5));
+  v.emplace_back("scalar_i64", Tensor::scalar(216, DType::i64));
+  v.emplace_back("empty_f32", Tensor::zeros({0}));
+  v.emplace_back("empty_2d_i32", Tensor::zeros({3, 0}, DType::i32));
+  v.emplace_back("a/b/.ATTRIBUTES/VARIABLE_VALUE", Tensor::arange(0, 1000, 1, DType::f32).view({10, 100}));
+  return v;
+}
+
+void write_sample(const std::string& prefix) {
+  BundleWriter w(prefix);
+  for (const auto& [k, t] : sample_tensors()) w.add(k, t);
+  w.finish();
+}
+
+}  // namespace
+
+TEST(BundleRoundTrip, EveryDtypeStringsEmptiesAndScalars) {
+  TempDir dir;
+  const std::string prefix = dir / "sub/dir/ckpt-1";  // parent directories are created
+  write_sample(prefix);
+  BundleReader r(prefix);
+  const auto tensors = sample_tensors();
+  ASSERT_EQ(r.entries().size(), tensors.size());
+  for (const auto& [key, t] : tensors) {
+    SCOPED_TRACE(key);
+    const BundleEntry& e = r.entry(key);
+    EXPECT_EQ(e.dtype, t.dtype());
+    EXPECT_EQ(e.tf_dtype, bundle_detail::tf_dtype(t.dtype()));
+    EXPECT_EQ(e.shape, t.shape());
+    const Tensor back = r.read(key);
+    EXPECT_TRUE(back.equal(t));
+    EXPECT_TRUE(r.verify(key));
+    Tensor into = t.dtype() == DType::string ? Tensor::strings(std::vector<std::string>(t.numel(), "old"), t.shape())
+                                             : Tensor::zeros(t.shape(), t.dtype());
+    r.read_into(key, into, "round trip");
+    EXPECT_TRUE(into.equal(t));
+  }
+  EXPECT_EQ(tf_dtype_name(r.entry("bool").tf_dtype), "bool");
+  EXPECT_EQ(tf_dtype_name(r.entry("u8").tf_dtype), "uint8");
+}
+
+TEST(BundleRoundTrip, ByteIdenticalAndNoLeftovers) {
+  TempDir a, b;
+  write_sample(a / "m");
+  write_sample(b / "m");
+  for (const char* suffix : {".index", ".data-00000-of-00001"}) {
+    EXPECT_EQ(bt::read_bytes(a / (std::string("m") + suffix)), bt::read_bytes(b / (std::string("m") + suffix)))
+        << suffix;
+  }
+  std::vector<std::string> names;
+  for (const auto& f : std::filesystem::directory_iterator(a.path())) names.push_back(f.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"m.data-00000-of-00001", "m.index"}));
+}
+
+TEST(BundleRoundTrip, HeaderAndLayoutAsTensorFlowWritesThem) {
+  TempDir dir;
+  {
+    BundleWriter w(dir / "m");
+    w.add("z", Tensor::scalar(1.0));
+    w.add("a", Tensor::scalar(2, DType::i32));
+    w.finish();
+  }
+  // Data in the order added (not key order), no padding.
+  const std::string data = bt::read_bytes(dir / "m.data-00000-of-00001");
+  ASSERT_EQ(data.size(), 8u);
+  BundleReader r(dir / "m");
+  EXPECT_EQ(r.entry("z").offset, 0);
+  EXPECT_EQ(r.entry("a").offset, 4);
+  // The index is the same table tiny_table() builds from the same entries (one block, no compression)
+  // except for restart points, so compare what matters: footer magic and the header proto bytes.
+  const std::string index = bt::read_bytes(dir / "m.index");
+  ASSERT_GE(index.size(), 48u);
+  EXPECT_EQ(index.substr(index.size() - 8), std::string("\x57\xfb\x80\x8b\x24\x75\x47\xdb", 8));
+  EXPECT_NE(index.find(bt::header_proto(1)), std::string::npos);
+}
+
+TEST(BundleRoundTrip, UnfinishedWriterRemovesTempFiles) {
+  TempDir dir;
+  {
+    BundleWriter w(dir / "m");
+    w.add("x", Tensor::ones({100}));
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(BundleRoundTrip, WriterErrors) {
+  TempDir dir;
+  BundleWriter w(dir / "m");
+  w.add("x", Tensor::ones({2}));
+  try {
+    w.add("x", Tensor::ones({2}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "BundleWriter " + (dir / "m") + ": key 'x' added twice");
+  }
+  EXPECT_THROW(w.add("", Tensor::ones({2})), Error);
+  EXPECT_THROW(w.add("u", Tensor()), Error);
+  w.finish();
+  EXPECT_THROW(w.add("y", Tensor::ones({2})), Error);
+  EXPECT_THROW(w.finish(), Error);
+  EXPECT_THROW(BundleWriter(dir.path() + "/m.index/cannot/be/a/dir/p"), Error);
+}
+
+TEST(BundleRoundTrip, LargeTensorBypassesTheBuffer) {
+  TempDir dir;
+  Tensor big = Tensor::arange(0, 3 << 20, 1, DType::f32);  // 12 MiB > the 8 MiB buffer
+  Tensor small = Tensor::scalar(7, DType::i64);
+  {
+    BundleWriter w(dir / "m");
+    w.add("small1", small);
+    w.add("big", big);
+    w.add("small2", small);
+    w.finish();
+  }
+  BundleReader r(dir / "m");
+  EXPECT_TRUE(r.read("big").equal(big));
+  EXPECT_EQ(r.entry("big").offset, 8);
+  EXPECT_EQ(r.entry("small2").offset, 8 + (12 << 20));
+  EXPECT_EQ(r.read("small2").item<int64_t>(), 7);
+}
