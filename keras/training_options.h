@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,7 +37,8 @@ namespace keel::keras {
 struct MetricSpec {
   MetricSpec(const char* name) : name(name) {}  // NOLINT: implicit, so that {"accuracy"} works
   MetricSpec(std::string name) : name(std::move(name)) {}  // NOLINT
-  MetricSpec(std::shared_ptr<MeanMetricWrapper> object) : object(std::move(object)) {}  // NOLINT
+  template <class M, class = std::enable_if_t<std::is_base_of_v<MeanMetricWrapper, M>>>
+  MetricSpec(std::shared_ptr<M> object) : object(std::move(object)) {}  // NOLINT
   std::string name;
   std::shared_ptr<MeanMetricWrapper> object;
 };
