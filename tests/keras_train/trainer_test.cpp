@@ -73,7 +73,7 @@ TEST(Trainer, FitMatchesAHandWrittenLoop) {
     double weighted = 0;
     for (int64_t begin = 0; begin < 10; begin += 4) {
       const int64_t end = std::min<int64_t>(10, begin + 4);
-      Tensor xb = detail::take_rows(x, begin, end), yb = detail::take_rows(y, begin, end);
+      Tensor xb = keras::detail::take_rows(x, begin, end), yb = keras::detail::take_rows(y, begin, end);
       Tensor loss = mse(yb, ops::add(ops::mul(xb, ref.w.value()), ref.b.value()));
       auto grads = keel::grad(loss, {ref.w.value(), ref.b.value()});
       sgd.apply_gradients(grads, {ref.w, ref.b});
@@ -105,8 +105,8 @@ TEST(Trainer, ValidationSplitTakesTheLastSamplesAndCallbacksRunInKerasOrder) {
     train_x.insert(train_x.end(), v.begin(), v.end());
   }
   std::sort(train_x.begin(), train_x.end());
-  EXPECT_EQ(train_x, detail::take_rows(x, 0, 8).to_vector<float>());
-  EXPECT_EQ(model.seen[2].to_vector<float>(), detail::take_rows(x, 8, 10).to_vector<float>());
+  EXPECT_EQ(train_x, keras::detail::take_rows(x, 0, 8).to_vector<float>());
+  EXPECT_EQ(model.seen[2].to_vector<float>(), keras::detail::take_rows(x, 8, 10).to_vector<float>());
   EXPECT_EQ(rec->calls,
             (std::vector<std::string>{"train_begin", "epoch_begin 0", "batch_begin 0", "batch_end 0", "batch_begin 1",
                                       "batch_end 1", "test_begin", "test_batch_end 0", "test_end",
@@ -115,15 +115,15 @@ TEST(Trainer, ValidationSplitTakesTheLastSamplesAndCallbacksRunInKerasOrder) {
                                       "test_end", "epoch_end 1 loss mae val_loss val_mae", "train_end"}));
   EXPECT_EQ(history->keys(), (std::vector<std::string>{"loss", "mae", "val_loss", "val_mae"}));
   // val_loss equals evaluate() on the last two samples with the final weights of epoch 1.
-  Logs eval = trainer.evaluate(detail::take_rows(x, 8, 10), detail::take_rows(y, 8, 10), EvaluateOptions().verbose(0));
+  Logs eval = trainer.evaluate(keras::detail::take_rows(x, 8, 10), keras::detail::take_rows(y, 8, 10), EvaluateOptions().verbose(0));
   EXPECT_EQ(eval.at("loss"), history->at("val_loss")[1]);
   EXPECT_EQ(eval.at("mae"), history->at("val_mae")[1]);
 }
 
 TEST(Trainer, ShufflingIsSeededPerEpoch) {
-  EXPECT_EQ(detail::epoch_permutation(10, 42, 3), detail::epoch_permutation(10, 42, 3));
-  EXPECT_NE(detail::epoch_permutation(10, 42, 3), detail::epoch_permutation(10, 42, 4));
-  auto p = detail::epoch_permutation(1000, 7, 0);
+  EXPECT_EQ(keras::detail::epoch_permutation(10, 42, 3), keras::detail::epoch_permutation(10, 42, 3));
+  EXPECT_NE(keras::detail::epoch_permutation(10, 42, 3), keras::detail::epoch_permutation(10, 42, 4));
+  auto p = keras::detail::epoch_permutation(1000, 7, 0);
   std::vector<int64_t> sorted = p;
   std::sort(sorted.begin(), sorted.end());
   for (int64_t i = 0; i < 1000; ++i) ASSERT_EQ(sorted[static_cast<size_t>(i)], i);
@@ -217,7 +217,7 @@ TEST(Trainer, Errors) {
   }
   trainer.compile(CompileOptions().optimizer("sgd").loss("mse"));
   try {
-    trainer.fit(x, detail::take_rows(y, 0, 3), FitOptions().verbose(0));
+    trainer.fit(x, keras::detail::take_rows(y, 0, 3), FitOptions().verbose(0));
     FAIL();
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "fit: x [4,1] and y [3,1] must have the same number of samples (first axis)");
