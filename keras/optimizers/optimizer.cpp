@@ -153,10 +153,10 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads, const std::vec
     global_scale = c / std::max(std::sqrt(ss), c);
   }
 
+  const auto names = slot_names();
   for (size_t i = 0; i < grads.size(); ++i) {
     if (!grads[i].defined()) continue;
     Entry& e = entry_for(vars[i]);
-    const auto names = slot_names();
     for (size_t k = 0; k < names.size(); ++k)
       if (!e.slots[k].defined()) e.slots[k] = make_slot(vars[i], names[k]);
     info.grad_scale = global_scale;
