@@ -62,7 +62,8 @@ class Trackable : public std::enable_shared_from_this<Trackable> {
   virtual std::string save_state() const { return {}; }
   virtual void restore_state(const std::string& /*bytes*/) {}
 
-  // Registers (or replaces) a named edge. Empty names, '/'-free is not required (names are escaped).
+  // Registers (or replaces) a named edge and runs a restore deferred under that name. Empty names
+  // and null children are an error; any other name is fine ('/' and '.' are escaped in keys).
   void track(const std::string& name, std::shared_ptr<Trackable> child);
   void track_variable(const std::string& name, const Variable& v);
   void untrack(const std::string& name);
@@ -75,6 +76,10 @@ class Trackable : public std::enable_shared_from_this<Trackable> {
   void defer_variable_restore(const std::string& child_name, DeferredVariableRestore fn);
   void defer_object_restore(const std::string& child_name, DeferredObjectRestore fn);
   bool has_deferred() const { return !deferred_vars_.empty() || !deferred_objs_.empty(); }
+  // Runs the deferred actions whose child now appears in trackable_children(). track() and
+  // track_variable() do this themselves; containers that override trackable_children() call it
+  // after they add a child.
+  void resolve_deferred();
   void clear_deferred();
 
  private:

@@ -86,7 +86,8 @@ Edge gradient_edge(const Tensor& t) {
 }
 
 namespace {
-void attach_inputs(Node& node, const std::vector<Tensor>& inputs) {
+template <class Inputs>
+void attach_inputs(Node& node, const Inputs& inputs) {
   node.next_edges().reserve(inputs.size());
   node.input_shapes().reserve(inputs.size());
   node.input_dtypes().reserve(inputs.size());
@@ -108,6 +109,13 @@ void attach_output(const std::shared_ptr<Node>& node, Tensor& out, uint32_t nr) 
 }  // namespace
 
 void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, BackwardFn fn) {
+  auto node = std::make_shared<LambdaNode>(name, std::move(fn));
+  attach_inputs(*node, inputs);
+  attach_output(node, out, 0);
+}
+
+void record(const char* name, std::initializer_list<std::reference_wrapper<const Tensor>> inputs, Tensor& out,
+            BackwardFn fn) {
   auto node = std::make_shared<LambdaNode>(name, std::move(fn));
   attach_inputs(*node, inputs);
   attach_output(node, out, 0);

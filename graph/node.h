@@ -135,6 +135,9 @@ using BackwardFnMulti = std::function<std::vector<Tensor>(std::vector<Tensor>&& 
 
 // Records a single-output node producing `out` from `inputs`; marks `out` as requiring grad.
 void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, BackwardFn fn);
+// Same, for a braced list of inputs (no vector is built): record("add", {a, b}, out, fn).
+void record(const char* name, std::initializer_list<std::reference_wrapper<const Tensor>> inputs, Tensor& out,
+            BackwardFn fn);
 // Records one node with several outputs (grad_outputs[i] may be undefined when output i got none).
 void record_multi(const char* name, const std::vector<Tensor>& inputs, std::vector<Tensor*> outputs,
                   BackwardFnMulti fn);

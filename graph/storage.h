@@ -25,7 +25,8 @@ class Storage {
   int64_t numel() const { return numel_; }
 
  private:
-  void* data_ = nullptr;
+  void* raw_ = nullptr;   // what malloc returned
+  void* data_ = nullptr;  // raw_ rounded up to kAlignment
   size_t nbytes_ = 0;
   int64_t numel_ = 0;
   DType dtype_;

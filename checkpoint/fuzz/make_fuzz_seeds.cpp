@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   const fs::path out = argv[1];
   fs::create_directories(out / "bundle_index");
   fs::create_directories(out / "string_tensor");
+  fs::create_directories(out / "object_graph");
   int n = 0;
   for (const auto& f : fs::recursive_directory_iterator(KEEL_FIXTURES)) {
     const std::string p = f.path().string();
@@ -46,7 +47,20 @@ int main(int argc, char** argv) {
                       std::ios::binary) << s;
       }
     }
+    if (r.contains("_CHECKPOINTABLE_OBJECT_GRAPH")) {  // fuzz_object_graph modes 0 (parse) and 2 (restore)
+      const std::string g = r.read("_CHECKPOINTABLE_OBJECT_GRAPH").str(0);
+      for (char mode : {'\0', '\2'}) {
+        std::ofstream(out / "object_graph" / ("graph" + std::to_string(n) + "_" + std::to_string(int{mode})),
+                      std::ios::binary) << std::string(1, mode) + g;
+      }
+    }
     n++;
+  }
+  int states = 0;  // mode 1: checkpoint state files
+  for (const auto& f : fs::recursive_directory_iterator(KEEL_FIXTURES)) {
+    if (f.path().filename() != "checkpoint") continue;
+    std::ofstream(out / "object_graph" / ("state" + std::to_string(states++)), std::ios::binary)
+        << std::string(1, '\1') + slurp(f.path().string());
   }
   std::cout << "seeds from " << n << " bundles in " << out << "\n";
   return 0;

@@ -4,6 +4,7 @@
 //   keel-ckpt show PATH KEY       the values (summarised when large)
 //   keel-ckpt verify PATH         checks every tensor checksum (block checksums are checked on open)
 //   keel-ckpt diff A B            keys and values that differ (exit status 1 when any do)
+//   keel-ckpt graph PATH          the object graph (_CHECKPOINTABLE_OBJECT_GRAPH): nodes, edges, keys, slots
 //
 // PATH is a bundle prefix (PATH.index exists), a directory with a `checkpoint` state file (its
 // model_checkpoint_path), or a SavedModel directory (PATH/variables/variables). A subcommand is one
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include "keel/checkpoint/bundle.h"
+#include "keel/checkpoint/object_graph.h"
+#include "keel/checkpoint/object_path.h"
 
 namespace fs = std::filesystem;
 using namespace keel;
@@ -167,6 +170,18 @@ int cmd_diff(const std::vector<std::string>& args) {
   return differ ? 1 : 0;
 }
 
+int cmd_graph(const std::vector<std::string>& args) {
+  BundleReader r(resolve_prefix(args[0]));
+  KEEL_CHECK(r.contains(kObjectGraphKey), r.prefix(), ": no ", kObjectGraphKey,
+             " (a name-based TF1 checkpoint has no object graph)");
+  const Tensor t = r.read(kObjectGraphKey);
+  KEEL_CHECK(t.dtype() == DType::string && t.numel() == 1, r.prefix(), ": ", kObjectGraphKey,
+             " is not a string scalar");
+  const auto g = parse_object_graph(t.str(0), r.prefix());
+  std::printf("# %s: %d nodes\n%s", r.prefix().c_str(), g.nodes_size(), describe_object_graph(g).c_str());
+  return 0;
+}
+
 struct Command {
   const char* name;
   const char* usage;
@@ -179,6 +194,7 @@ const Command kCommands[] = {
     {"show", "show PATH KEY", 2, cmd_show},
     {"verify", "verify PATH", 1, cmd_verify},
     {"diff", "diff A B", 2, cmd_diff},
+    {"graph", "graph PATH", 1, cmd_graph},
 };
 
 int usage() {

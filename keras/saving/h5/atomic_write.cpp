@@ -1,0 +1,50 @@
+#include "keel/keras/saving/h5/atomic_write.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "keel/graph/error.h"
+
+namespace keel::h5 {
+namespace {
+
+void fsync_path(const std::string& path, int flags, const std::string& what) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  KEEL_CHECK(fd >= 0, "atomic write: ", what, ": cannot open ", path, ": ", std::strerror(errno));
+  const int r = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  KEEL_CHECK(r == 0, "atomic write: ", what, ": fsync of ", path, " failed: ", std::strerror(err));
+}
+
+std::string directory_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+void atomic_write(const std::string& path, const std::function<void(const std::string& tmp)>& write) {
+  KEEL_CHECK(!path.empty() && path.back() != '/', "atomic write: invalid path '", path, "'");
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp =
+      path + ".keel-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  try {
+    write(tmp);
+    fsync_path(tmp, O_RDONLY, path);
+    KEEL_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "atomic write: cannot rename ", tmp, " to ", path,
+               ": ", std::strerror(errno));
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+  fsync_path(directory_of(path), O_RDONLY | O_DIRECTORY, path);
+}
+
+}  // namespace keel::h5

@@ -1,0 +1,79 @@
+// Internal to ops/: elementwise maps over same-shape tensors, used by forwards and gradients.
+//
+//   Tensor y = detail::map1(x, "exp", [](auto v) { return std::exp(v); });          // floating dtypes
+//   Tensor gx = detail::map2(g, y, "exp", [](auto g, auto y) { return g * y; });    // same shape and dtype
+#pragma once
+
+#include "keel/graph/tensor.h"
+#include "keel/ops/detail/dnnl_kernels.h"
+#include "keel/ops/detail/loops.h"
+
+namespace keel::ops::detail {
+
+// y[i] = f(x[i]) for floating x (or any numeric dtype but bool with numeric = true).
+template <class F>
+Tensor map1(const Tensor& x, const char* op, F&& f, bool numeric = false) {
+  KEEL_CHECK(x.defined(), op, ": input is undefined");
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  auto body = [&](auto z) {
+    using T = decltype(z);
+    if constexpr (std::is_same_v<T, bool>) {
+      KEEL_FAIL(op, ": dtype bool is not supported");
+    } else {
+      const T* px = x.data<T>();
+      T* py = y.data<T>();
+      parallel_chunks(x.numel(), [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) py[i] = static_cast<T>(f(px[i]));
+      });
+    }
+  };
+  if (numeric) dispatch_numeric(x.dtype(), op, body);
+  else dispatch_floating(x.dtype(), op, body);
+  return y;
+}
+
+// out[i] = f(a[i], b[i]) for same-shape floating tensors of one dtype.
+template <class F>
+Tensor map2(const Tensor& a, const Tensor& b, const char* op, F&& f) {
+  Tensor out = Tensor::empty(a.shape(), a.dtype());
+  dispatch_floating(a.dtype(), op, [&](auto z) {
+    using T = decltype(z);
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    T* po = out.data<T>();
+    parallel_chunks(a.numel(), [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) po[i] = static_cast<T>(f(pa[i], pb[i]));
+    });
+  });
+  return out;
+}
+
+// out[i] = f(a[i], b[i], c[i]) for same-shape floating tensors of one dtype.
+template <class F>
+Tensor map3(const Tensor& a, const Tensor& b, const Tensor& c, const char* op, F&& f) {
+  Tensor out = Tensor::empty(a.shape(), a.dtype());
+  dispatch_floating(a.dtype(), op, [&](auto z) {
+    using T = decltype(z);
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    const T* pc = c.data<T>();
+    T* po = out.data<T>();
+    parallel_chunks(a.numel(), [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) po[i] = static_cast<T>(f(pa[i], pb[i], pc[i]));
+    });
+  });
+  return out;
+}
+
+// map1 with a oneDNN eltwise primitive for large f32 inputs.
+template <class F>
+Tensor eltwise(const Tensor& x, const char* op, Eltwise alg, float alpha, float beta, F&& f, bool numeric = false) {
+  if (x.defined() && x.dtype() == DType::f32 && x.numel() >= kDnnlMin) {
+    Tensor y = Tensor::empty(x.shape(), x.dtype());
+    dnnl_eltwise(alg, x, y, alpha, beta);
+    return y;
+  }
+  return map1(x, op, f, numeric);
+}
+
+}  // namespace keel::ops::detail

@@ -1,0 +1,137 @@
+// oneDNN forward kernels for the elementwise, activation and reduction ops (see ops/detail/dnnl_kernels.h).
+#include "keel/ops/detail/dnnl_kernels.h"
+
+#include <string>
+#include <unordered_map>
+
+#include "keel/ops/dnnl.h"
+
+namespace keel::ops::detail {
+
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+
+algorithm to_alg(Eltwise e) {
+  switch (e) {
+    case Eltwise::exp: return algorithm::eltwise_exp;
+    case Eltwise::log: return algorithm::eltwise_log;
+    case Eltwise::sqrt: return algorithm::eltwise_sqrt;
+    case Eltwise::square: return algorithm::eltwise_square;
+    case Eltwise::abs: return algorithm::eltwise_abs;
+    case Eltwise::relu: return algorithm::eltwise_relu;
+    case Eltwise::tanh: return algorithm::eltwise_tanh;
+    case Eltwise::logistic: return algorithm::eltwise_logistic;
+    case Eltwise::elu: return algorithm::eltwise_elu;
+    case Eltwise::soft_relu: return algorithm::eltwise_soft_relu;
+    case Eltwise::gelu_erf: return algorithm::eltwise_gelu_erf;
+    case Eltwise::swish: return algorithm::eltwise_swish;
+    case Eltwise::clip: return algorithm::eltwise_clip;
+    case Eltwise::pow: return algorithm::eltwise_pow;
+    case Eltwise::linear: return algorithm::eltwise_linear;
+  }
+  return algorithm::eltwise_linear;
+}
+
+algorithm to_alg(Binary b) {
+  switch (b) {
+    case Binary::add: return algorithm::binary_add;
+    case Binary::sub: return algorithm::binary_sub;
+    case Binary::mul: return algorithm::binary_mul;
+    case Binary::div: return algorithm::binary_div;
+    case Binary::max: return algorithm::binary_max;
+    case Binary::min: return algorithm::binary_min;
+  }
+  return algorithm::binary_add;
+}
+
+algorithm to_alg(Reduce r) {
+  switch (r) {
+    case Reduce::sum: return algorithm::reduction_sum;
+    case Reduce::mean: return algorithm::reduction_mean;
+    case Reduce::max: return algorithm::reduction_max;
+    case Reduce::min: return algorithm::reduction_min;
+  }
+  return algorithm::reduction_sum;
+}
+
+std::string dims_key(const memory::dims& d) {
+  std::string s;
+  for (auto v : d) s += std::to_string(v) + ",";
+  return s;
+}
+
+memory::desc flat_desc(int64_t n) { return memory::desc({n}, memory::data_type::f32, memory::format_tag::a); }
+
+void run(dnnl::primitive& p, std::unordered_map<int, memory> args) {
+  auto& ctx = dnnl_glue::context();
+  p.execute(ctx.stream, args);
+  ctx.stream.wait();
+}
+
+}  // namespace
+
+void dnnl_eltwise(Eltwise alg, const Tensor& x, Tensor& y, float alpha, float beta) {
+  auto& ctx = dnnl_glue::context();
+  const int64_t n = x.numel();
+  const memory::desc md = flat_desc(n);
+  const std::string key = "keel.eltwise:" + std::to_string(static_cast<int>(alg)) + ":" + std::to_string(n) + ":" +
+                          std::to_string(alpha) + ":" + std::to_string(beta);
+  auto prim = dnnl_glue::cached<dnnl::eltwise_forward>(key, [&] {
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, to_alg(alg), md, alpha, beta);
+    return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, ctx.engine));
+  });
+  run(prim, {{DNNL_ARG_SRC, dnnl_glue::wrap(x, md)}, {DNNL_ARG_DST, dnnl_glue::wrap(y, md)}});
+}
+
+void dnnl_binary(Binary alg, const Tensor& a, const Tensor& b, Tensor& out) {
+  auto& ctx = dnnl_glue::context();
+  const memory::dims da = dnnl_glue::to_dims(out.shape());
+  memory::dims db(da.size(), 1);
+  const Shape& sb = b.shape();
+  for (size_t i = 0; i < sb.size(); ++i) db[da.size() - sb.size() + i] = sb[i];
+  auto plain = [](const memory::dims& d) {
+    memory::dims st(d.size(), 1);
+    for (int i = static_cast<int>(d.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * d[i + 1];
+    return memory::desc(d, memory::data_type::f32, st);
+  };
+  const memory::desc ma = plain(da), mb = plain(db);
+  const std::string key =
+      "keel.binary:" + std::to_string(static_cast<int>(alg)) + ":" + dims_key(da) + ":" + dims_key(db);
+  auto prim = dnnl_glue::cached<dnnl::binary>(key, [&] {
+    dnnl::binary::desc d(to_alg(alg), ma, mb, ma);
+    return dnnl::binary(dnnl::binary::primitive_desc(d, ctx.engine));
+  });
+  run(prim, {{DNNL_ARG_SRC_0, dnnl_glue::wrap(a, ma)},
+             {DNNL_ARG_SRC_1, dnnl_glue::wrap(b, mb)},
+             {DNNL_ARG_DST, dnnl_glue::wrap(out, ma)}});
+}
+
+void dnnl_softmax(const Tensor& x, Tensor& y, int64_t outer, int64_t classes, int64_t inner, bool log) {
+  auto& ctx = dnnl_glue::context();
+  const memory::desc md({outer, classes, inner}, memory::data_type::f32, memory::format_tag::abc);
+  const std::string key = std::string(log ? "keel.logsoftmax:" : "keel.softmax:") + std::to_string(outer) + "," +
+                          std::to_string(classes) + "," + std::to_string(inner);
+  auto prim = dnnl_glue::cached<dnnl::softmax_v2_forward>(key, [&] {
+    dnnl::softmax_v2_forward::desc d(dnnl::prop_kind::forward_inference,
+                                     log ? algorithm::softmax_log : algorithm::softmax_accurate, md, md, 1);
+    return dnnl::softmax_v2_forward(dnnl::softmax_v2_forward::primitive_desc(d, ctx.engine));
+  });
+  run(prim, {{DNNL_ARG_SRC, dnnl_glue::wrap(x, md)}, {DNNL_ARG_DST, dnnl_glue::wrap(y, md)}});
+}
+
+void dnnl_reduce(Reduce alg, const Tensor& x, Tensor& y, int64_t k1, int64_t r, int64_t k2) {
+  auto& ctx = dnnl_glue::context();
+  const memory::desc ms({k1, r, k2}, memory::data_type::f32, memory::format_tag::abc);
+  const memory::desc md({k1, 1, k2}, memory::data_type::f32, memory::format_tag::abc);
+  const std::string key = "keel.reduce:" + std::to_string(static_cast<int>(alg)) + ":" + std::to_string(k1) + "," +
+                          std::to_string(r) + "," + std::to_string(k2);
+  auto prim = dnnl_glue::cached<dnnl::reduction>(key, [&] {
+    dnnl::reduction::desc d(to_alg(alg), ms, md, 0.f, 0.f);
+    return dnnl::reduction(dnnl::reduction::primitive_desc(d, ctx.engine));
+  });
+  run(prim, {{DNNL_ARG_SRC, dnnl_glue::wrap(x, ms)}, {DNNL_ARG_DST, dnnl_glue::wrap(y, md)}});
+}
+
+}  // namespace keel::ops::detail

@@ -1,0 +1,12 @@
+# Extra test wiring (included by tests/CMakeLists.txt).
+
+# Checkpoint tests: Boost.Serialization for state.h, and the crash-test child process.
+if(TARGET keel_test_checkpoint)
+  target_link_libraries(keel_test_checkpoint PRIVATE Boost::serialization)
+  add_executable(keel_ckpt_crash_child ${CMAKE_CURRENT_SOURCE_DIR}/support/ckpt_crash_child.cpp)
+  target_link_libraries(keel_ckpt_crash_child PRIVATE keel)
+  target_compile_options(keel_ckpt_crash_child PRIVATE ${KEEL_WARNINGS})
+  add_dependencies(keel_test_checkpoint keel_ckpt_crash_child)
+  target_compile_definitions(keel_test_checkpoint PRIVATE
+                             KEEL_CRASH_CHILD="$<TARGET_FILE:keel_ckpt_crash_child>")
+endif()

@@ -1,0 +1,158 @@
+// CheckpointManager: numbering, max_to_keep, keep_checkpoint_every_n_hours, the state file.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "checkpoint_test_objects.h"
+#include "keel/checkpoint/manager.h"
+
+namespace keel {
+namespace {
+
+using testing::TempDir;
+
+std::string slurp(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+bool exists(const std::string& f) { return std::filesystem::exists(f); }
+
+struct Fixture {
+  Variable w{"w", Tensor::zeros({3}), true};
+  Variable step{"step", Tensor::from_vector<int64_t>({0}, Shape{}), false};
+  Checkpoint ckpt{{"w", w}, {"step", step}};
+  double t = 1000.5;
+  CheckpointManagerOptions opts() {
+    return CheckpointManagerOptions().clock([this] { return t; });
+  }
+  void set(int64_t k) {
+    w.assign(Tensor::full({3}, static_cast<double>(k)));
+    step.assign(Tensor::from_vector<int64_t>({k}, Shape{}));
+  }
+};
+
+TEST(CheckpointManager, KeepsTheNewestAndWritesTensorFlowsStateFile) {
+  TempDir dir;
+  Fixture f;
+  CheckpointManager mgr(f.ckpt, dir.path(), f.opts().max_to_keep(2));
+  EXPECT_FALSE(mgr.latest_checkpoint().has_value());
+  for (int k = 1; k <= 4; ++k) {
+    f.set(k);
+    f.t += 10;
+    EXPECT_EQ(mgr.save(), dir / ("ckpt-" + std::to_string(k)));
+  }
+  EXPECT_EQ(mgr.checkpoints(), (std::vector<std::string>{dir / "ckpt-3", dir / "ckpt-4"}));
+  EXPECT_EQ(mgr.latest_checkpoint(), dir / "ckpt-4");
+  EXPECT_EQ(latest_checkpoint(dir.path()), dir / "ckpt-4");
+  EXPECT_FALSE(exists(dir / "ckpt-1.index"));
+  EXPECT_FALSE(exists(dir / "ckpt-2.data-00000-of-00001"));
+  EXPECT_TRUE(exists(dir / "ckpt-3.index"));
+  EXPECT_TRUE(exists(dir / "ckpt-4.data-00000-of-00001"));
+  EXPECT_EQ(slurp(dir / "checkpoint"),
+            "model_checkpoint_path: \"ckpt-4\"\n"
+            "all_model_checkpoint_paths: \"ckpt-3\"\n"
+            "all_model_checkpoint_paths: \"ckpt-4\"\n"
+            "all_model_checkpoint_timestamps: 1030.5\n"
+            "all_model_checkpoint_timestamps: 1040.5\n"
+            "last_preserved_timestamp: 999.5\n");
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
+  EXPECT_EQ(files, 5);  // checkpoint + 2 x (index, data): no temporaries left
+}
+
+TEST(CheckpointManager, ANewManagerContinuesAndRestoresTheLatest) {
+  TempDir dir;
+  {
+    Fixture f;
+    CheckpointManager mgr(f.ckpt, dir.path(), f.opts().max_to_keep(3));
+    for (int k = 1; k <= 3; ++k) {
+      f.set(k * 10);
+      f.t += 1;
+      mgr.save();
+    }
+  }
+  Fixture g;
+  g.t = 2000;
+  CheckpointManager mgr(g.ckpt, dir.path(), g.opts().max_to_keep(3));
+  EXPECT_EQ(mgr.checkpoints().size(), 3u);
+  EXPECT_EQ(mgr.restore_or_initialize(), dir / "ckpt-3");
+  EXPECT_EQ(g.step.value().item<int64_t>(), 30);
+  EXPECT_FLOAT_EQ(g.w.value().at<float>({2}), 30.0f);
+  EXPECT_EQ(g.ckpt.save_counter().value().item<int64_t>(), 3);
+  EXPECT_EQ(mgr.save(), dir / "ckpt-4");
+  EXPECT_EQ(mgr.checkpoints(), (std::vector<std::string>{dir / "ckpt-2", dir / "ckpt-3", dir / "ckpt-4"}));
+  EXPECT_FALSE(exists(dir / "ckpt-1.index"));
+  EXPECT_EQ(mgr.save(100), dir / "ckpt-100");  // explicit number; save_counter still counts
+  EXPECT_EQ(g.ckpt.save_counter().value().item<int64_t>(), 5);
+
+  TempDir empty;
+  Fixture h;
+  CheckpointManager fresh(h.ckpt, empty.path(), h.opts());
+  EXPECT_FALSE(fresh.restore_or_initialize().has_value());
+  EXPECT_EQ(h.step.value().item<int64_t>(), 0);
+}
+
+TEST(CheckpointManager, KeepCheckpointEveryNHours) {
+  TempDir dir;
+  Fixture f;
+  f.t = 0;
+  CheckpointManager mgr(f.ckpt, dir.path(),
+                        f.opts().max_to_keep(1).keep_checkpoint_every_n_hours(1.0).checkpoint_name("model"));
+  for (int k = 1; k <= 6; ++k) {
+    f.t += 1800;  // half an hour per save
+    mgr.save();
+  }
+  // Pruned oldest first against last_preserved (starts at -1): model-1 (t=1800 < -1+3600: deleted),
+  // model-2 (3600: preserved), model-3 (5400 < 3600+3600: deleted), model-4 (7200: preserved),
+  // model-5 (9000: deleted); model-6 is the one listed.
+  EXPECT_FALSE(exists(dir / "model-1.index"));
+  EXPECT_TRUE(exists(dir / "model-2.index"));
+  EXPECT_FALSE(exists(dir / "model-3.index"));
+  EXPECT_TRUE(exists(dir / "model-4.index"));
+  EXPECT_FALSE(exists(dir / "model-5.index"));
+  EXPECT_TRUE(exists(dir / "model-6.index"));
+  EXPECT_EQ(mgr.checkpoints(), (std::vector<std::string>{dir / "model-6"}));
+  const auto state = read_checkpoint_state(dir.path());
+  EXPECT_EQ(state->last_preserved_timestamp, 7200.0);
+}
+
+TEST(CheckpointManager, KeepsEverythingWithoutMaxToKeep) {
+  TempDir dir;
+  Fixture f;
+  CheckpointManager mgr(f.ckpt, dir.path(), std::nullopt);
+  for (int k = 0; k < 7; ++k) mgr.save();
+  EXPECT_EQ(mgr.checkpoints().size(), 7u);
+  EXPECT_TRUE(exists(dir / "ckpt-1.index"));
+}
+
+TEST(CheckpointManager, CorruptStateFileIsAnErrorNamingIt) {
+  TempDir dir;
+  std::ofstream(dir / "checkpoint") << "model_checkpoint_path: 12 12\n";
+  Fixture f;
+  try {
+    CheckpointManager mgr(f.ckpt, dir.path(), f.opts());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), ("checkpoint state file '" + (dir / "checkpoint") +
+                            "' is not a valid CheckpointState text proto").c_str());
+  }
+}
+
+TEST(CheckpointManager, SaveStagesRunInCrashSafeOrder) {
+  TempDir dir;
+  Fixture f;
+  std::vector<std::string> stages;
+  CheckpointManager mgr(f.ckpt, dir.path(),
+                        f.opts().max_to_keep(1).hook([&](const char* s) { stages.push_back(s); }));
+  mgr.save();
+  stages.clear();
+  mgr.save();
+  EXPECT_EQ(stages, (std::vector<std::string>{"bundle_written", "state_temp_written", "state_renamed", "deleting",
+                                              "deleted", "state_temp_written", "state_renamed", "saved"}));
+}
+
+}  // namespace
+}  // namespace keel
