@@ -24,14 +24,17 @@ void Adagrad::update_step(const Tensor& grad, const Variable& var, const std::ve
     const detail::GradReader<T> g(grad.data<T>(), info.grad_scale, info.clipvalue);
     const T lr = static_cast<T>(info.lr), eps = static_cast<T>(epsilon_);
     const T wd = static_cast<T>(info.weight_decay * info.lr);
-    const bool decay = info.weight_decay > 0;
-    detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const T gi = g(i);
-        if (decay) p[i] -= p[i] * wd;
-        acc[i] += gi * gi;
-        p[i] -= lr * gi / std::sqrt(acc[i] + eps);
-      }
+    detail::with_bool(info.weight_decay > 0, [&](auto decay) {
+      detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i) {
+          const T gi = g(i);
+          if constexpr (decltype(decay)::value) p[i] -= p[i] * wd;
+          const T ai = acc[i] + gi * gi;
+          acc[i] = ai;
+          p[i] -= lr * gi / std::sqrt(ai + eps);
+        }
+      });
     });
   });
 }

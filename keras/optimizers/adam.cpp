@@ -33,20 +33,26 @@ void Adam::update_step(const Tensor& grad, const Variable& var, const std::vecto
     const T one_b1 = static_cast<T>(1 - b1), one_b2 = static_cast<T>(1 - b2);
     const T a = static_cast<T>(alpha), eps = static_cast<T>(epsilon_);
     const T wd = static_cast<T>(info.weight_decay * info.lr);
-    const bool decay = info.weight_decay > 0;
-    detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const T gi = g(i);
-        if (decay) p[i] -= p[i] * wd;
-        m[i] += (gi - m[i]) * one_b1;
-        v[i] += (gi * gi - v[i]) * one_b2;
-        T vi = v[i];
-        if (vhat) {
-          vhat[i] = std::max(vhat[i], vi);
-          vi = vhat[i];
-        }
-        p[i] -= (m[i] * a) / (std::sqrt(vi) + eps);
-      }
+    detail::with_bool(info.weight_decay > 0, [&](auto decay) {
+      detail::with_bool(amsgrad_, [&](auto ams) {
+        detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
+#pragma omp simd
+          for (int64_t i = begin; i < end; ++i) {
+            const T gi = g(i);
+            if constexpr (decltype(decay)::value) p[i] -= p[i] * wd;
+            const T mi = m[i] + (gi - m[i]) * one_b1;
+            const T vi = v[i] + (gi * gi - v[i]) * one_b2;
+            m[i] = mi;
+            v[i] = vi;
+            T vv = vi;
+            if constexpr (decltype(ams)::value) {
+              vv = vhat[i] > vi ? vhat[i] : vi;
+              vhat[i] = vv;
+            }
+            p[i] -= (mi * a) / (std::sqrt(vv) + eps);
+          }
+        });
+      });
     });
   });
 }

@@ -1,11 +1,17 @@
 // Internal helpers for the optimizers' fused update kernels (not a public header).
 //
-//   GradReader<float> g(grad_ptr, info);   // g(i): the i-th gradient element, scaled and clamped
+//   const GradReader<float> g(grad_ptr, info.grad_scale, info.clipvalue);  // g(i): scaled, clamped
+//   with_bool(info.weight_decay > 0, [&](auto decay) { ... if constexpr (decay.value) ... });
 //   T* p = mutable_data<T>(var.value());
+//
+// Kernel bodies are branch-free (options become compile-time constants through with_bool) so that
+// `#pragma omp simd` loops vectorize.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 #include "keel/graph/tensor.h"
 #include "keel/keras/optimizers/optimizer.h"
@@ -19,20 +25,31 @@ T* mutable_data(const Tensor& t) {
   return alias.data<T>();
 }
 
-// Reads one gradient element with Keras's clipping applied (norm scale, then value clamp).
+// Calls f(std::true_type{}) or f(std::false_type{}).
+template <class F>
+void with_bool(bool b, F&& f) {
+  if (b)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
+}
+
+// Reads one gradient element with Keras's clipping applied (norm scale, then value clamp). Without
+// clipping the scale is 1 and the bounds are infinite, which leaves every value (nan included) as is.
 template <class T>
 struct GradReader {
   const T* g;
   T scale;
-  T clip;
-  bool scaled;
-  bool clipped;
+  T lo;
+  T hi;
   GradReader(const T* grad, double grad_scale, double clipvalue)
-      : g(grad), scale(static_cast<T>(grad_scale)), clip(static_cast<T>(clipvalue)),
-        scaled(grad_scale != 1.0), clipped(clipvalue > 0) {}
+      : g(grad),
+        scale(static_cast<T>(grad_scale)),
+        lo(clipvalue > 0 ? static_cast<T>(-clipvalue) : -std::numeric_limits<T>::infinity()),
+        hi(clipvalue > 0 ? static_cast<T>(clipvalue) : std::numeric_limits<T>::infinity()) {}
   T operator()(int64_t i) const {
-    T x = scaled ? g[i] * scale : g[i];
-    return clipped ? std::min(std::max(x, -clip), clip) : x;
+    const T x = g[i] * scale;
+    return x < lo ? lo : (x > hi ? hi : x);
   }
 };
 

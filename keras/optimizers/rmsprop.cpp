@@ -34,27 +34,34 @@ void RMSprop::update_step(const Tensor& grad, const Variable& var, const std::ve
     const T rho_t = static_cast<T>(r), one_rho = static_cast<T>(1 - r);
     const T lr = static_cast<T>(info.lr), mu = static_cast<T>(mom), eps = static_cast<T>(epsilon_);
     const T wd = static_cast<T>(info.weight_decay * info.lr);
-    const bool decay = info.weight_decay > 0;
-    detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const T gi = g(i);
-        if (decay) p[i] -= p[i] * wd;
-        rms[i] = rho_t * rms[i] + one_rho * (gi * gi);
-        T denom;
-        if (mg) {
-          mg[i] = rho_t * mg[i] + one_rho * gi;
-          denom = rms[i] - mg[i] * mg[i] + eps;
-        } else {
-          denom = rms[i] + eps;
-        }
-        const T increment = lr * gi / std::sqrt(denom);
-        if (mo) {
-          mo[i] = mu * mo[i] + increment;
-          p[i] -= mo[i];
-        } else {
-          p[i] -= increment;
-        }
-      }
+    detail::with_bool(info.weight_decay > 0, [&](auto decay) {
+      detail::with_bool(centered_, [&](auto centered) {
+        detail::with_bool(has_momentum_, [&](auto momentum) {
+          detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
+#pragma omp simd
+            for (int64_t i = begin; i < end; ++i) {
+              const T gi = g(i);
+              if constexpr (decltype(decay)::value) p[i] -= p[i] * wd;
+              const T ri = rho_t * rms[i] + one_rho * (gi * gi);
+              rms[i] = ri;
+              T denom = ri + eps;
+              if constexpr (decltype(centered)::value) {
+                const T mgi = rho_t * mg[i] + one_rho * gi;
+                mg[i] = mgi;
+                denom = ri - mgi * mgi + eps;
+              }
+              const T increment = lr * gi / std::sqrt(denom);
+              if constexpr (decltype(momentum)::value) {
+                const T moi = mu * mo[i] + increment;
+                mo[i] = moi;
+                p[i] -= moi;
+              } else {
+                p[i] -= increment;
+              }
+            }
+          });
+        });
+      });
     });
   });
 }

@@ -1,5 +1,7 @@
 #include "keel/keras/optimizers/sgd.h"
 
+#include <cmath>
+
 #include "keel/keras/optimizers/kernel_util.h"
 
 namespace keel::keras {
@@ -28,19 +30,34 @@ void SGD::update_step(const Tensor& grad, const Variable& var, const std::vector
     const detail::GradReader<T> g(grad.data<T>(), info.grad_scale, info.clipvalue);
     const T lr = static_cast<T>(info.lr), mu = static_cast<T>(mom);
     const T wd = static_cast<T>(info.weight_decay * info.lr);
-    const bool decay = info.weight_decay > 0;
-    const bool nesterov = nesterov_;
-    detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const T gi = g(i);
-        if (decay) p[i] -= p[i] * wd;
-        if (!m) {
-          p[i] += -gi * lr;
-          continue;
-        }
-        m[i] = -gi * lr + m[i] * mu;
-        p[i] += nesterov ? -gi * lr + m[i] * mu : m[i];
+    const int64_t n = var.value().numel();
+    detail::with_bool(info.weight_decay > 0, [&](auto decay) {
+      if (!m) {
+        detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+          for (int64_t i = begin; i < end; ++i) {
+            const T gi = g(i);
+            if constexpr (decltype(decay)::value) p[i] -= p[i] * wd;
+            p[i] += -gi * lr;
+          }
+        });
+        return;
       }
+      detail::with_bool(nesterov_, [&](auto nesterov) {
+        detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+          for (int64_t i = begin; i < end; ++i) {
+            const T gi = g(i);
+            if constexpr (decltype(decay)::value) p[i] -= p[i] * wd;
+            const T mi = -gi * lr + m[i] * mu;
+            m[i] = mi;
+            if constexpr (decltype(nesterov)::value)
+              p[i] += -gi * lr + mi * mu;
+            else
+              p[i] += mi;
+          }
+        });
+      });
     });
   });
 }
