@@ -25,7 +25,7 @@ void Adagrad::update_step(const Tensor& grad, const Variable& var, const std::ve
     const T lr = static_cast<T>(info.lr), eps = static_cast<T>(epsilon_);
     const T wd = static_cast<T>(info.weight_decay * info.lr);
     detail::with_bool(info.weight_decay > 0, [&](auto decay) {
-      detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
+      detail::for_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
 #pragma omp simd
         for (int64_t i = begin; i < end; ++i) {
           const T gi = g(i);

@@ -4,7 +4,7 @@
 //   with_bool(info.weight_decay > 0, [&](auto decay) { ... if constexpr (decay.value) ... });
 //   T* p = mutable_data<T>(var.value());
 //
-// Kernel bodies are branch-free (options become compile-time constants through with_bool) so that
+// Kernel files compile with -fno-math-errno (CMakeLists.txt) and kernel bodies are branch-free (options become compile-time constants through with_bool) so that
 // `#pragma omp simd` loops vectorize.
 #pragma once
 
@@ -23,6 +23,20 @@ template <class T>
 T* mutable_data(const Tensor& t) {
   Tensor alias = t;
   return alias.data<T>();
+}
+
+// Runs body(begin, end) over [0, n) in fixed chunks of 16384 elements: OpenMP threads (static
+// schedule) when there is more than one chunk. A template, so that the kernel inlines into the loop.
+template <class F>
+void for_chunks(int64_t n, F&& body) {
+  constexpr int64_t kChunk = int64_t{1} << 14;
+  if (n <= kChunk) {
+    if (n > 0) body(int64_t{0}, n);
+    return;
+  }
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) body(c * kChunk, std::min(n, (c + 1) * kChunk));
 }
 
 // Calls f(std::true_type{}) or f(std::false_type{}).

@@ -186,19 +186,5 @@ nlohmann::json Optimizer::get_config() const {
   return c;
 }
 
-namespace detail {
-
-void parallel_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& body) {
-  constexpr int64_t kChunk = 1 << 14;
-  if (n <= kChunk) {
-    if (n > 0) body(0, n);
-    return;
-  }
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) body(c * kChunk, std::min(n, (c + 1) * kChunk));
-}
-
-}  // namespace detail
 
 }  // namespace keel::keras

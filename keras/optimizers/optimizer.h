@@ -156,8 +156,6 @@ void check_config_keys(const nlohmann::json& config, const std::string& class_na
                        const std::vector<std::string>& own_keys);
 double config_double(const nlohmann::json& config, const char* key, double fallback, const std::string& class_name);
 bool config_bool(const nlohmann::json& config, const char* key, bool fallback, const std::string& class_name);
-// Parallel-for over [0, n) in fixed chunks (OpenMP, static schedule; serial for small n).
-void parallel_chunks(int64_t n, const std::function<void(int64_t begin, int64_t end)>& body);
 }  // namespace detail
 
 }  // namespace keel::keras

@@ -37,7 +37,7 @@ void RMSprop::update_step(const Tensor& grad, const Variable& var, const std::ve
     detail::with_bool(info.weight_decay > 0, [&](auto decay) {
       detail::with_bool(centered_, [&](auto centered) {
         detail::with_bool(has_momentum_, [&](auto momentum) {
-          detail::parallel_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
+          detail::for_chunks(var.value().numel(), [&](int64_t begin, int64_t end) {
 #pragma omp simd
             for (int64_t i = begin; i < end; ++i) {
               const T gi = g(i);

@@ -33,7 +33,7 @@ void SGD::update_step(const Tensor& grad, const Variable& var, const std::vector
     const int64_t n = var.value().numel();
     detail::with_bool(info.weight_decay > 0, [&](auto decay) {
       if (!m) {
-        detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
+        detail::for_chunks(n, [&](int64_t begin, int64_t end) {
 #pragma omp simd
           for (int64_t i = begin; i < end; ++i) {
             const T gi = g(i);
@@ -44,7 +44,7 @@ void SGD::update_step(const Tensor& grad, const Variable& var, const std::vector
         return;
       }
       detail::with_bool(nesterov_, [&](auto nesterov) {
-        detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
+        detail::for_chunks(n, [&](int64_t begin, int64_t end) {
 #pragma omp simd
           for (int64_t i = begin; i < end; ++i) {
             const T gi = g(i);
