@@ -186,5 +186,4 @@ nlohmann::json Optimizer::get_config() const {
   return c;
 }
 
-
 }  // namespace keel::keras
