@@ -18,6 +18,11 @@ Storage::Storage(DType dtype, int64_t numel) : numel_(numel), dtype_(dtype) {
   nbytes_ = static_cast<size_t>(numel) * elem;
   const size_t alloc = ((nbytes_ + kAlignment - 1) / kAlignment) * kAlignment;
   if (alloc == 0) return;
+  if (alloc <= kInlineBytes && dtype != DType::string) {
+    data_ = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(inline_) + kAlignment - 1) & ~(kAlignment - 1));
+    std::memset(data_, 0, alloc);
+    return;
+  }
   // malloc plus manual alignment: much cheaper than aligned_alloc for the many tiny tensors of a graph.
   raw_ = std::malloc(alloc + kAlignment);
   if (!raw_) throw std::bad_alloc();
@@ -36,7 +41,7 @@ Storage::~Storage() {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < numel_; ++i) s[i].~basic_string();
   }
-  std::free(raw_);
+  if (raw_) std::free(raw_);
 }
 
 }  // namespace keel

@@ -25,8 +25,11 @@ class Storage {
   int64_t numel() const { return numel_; }
 
  private:
-  void* raw_ = nullptr;   // what malloc returned
-  void* data_ = nullptr;  // raw_ rounded up to kAlignment
+  static constexpr size_t kInlineBytes = 64;
+  void* raw_ = nullptr;   // what malloc returned (null when the data lives in inline_)
+  void* data_ = nullptr;  // raw_ (or inline_) rounded up to kAlignment
+  // Tiny tensors (scalars, small vectors) keep their bytes here: one allocation fewer per tensor.
+  unsigned char inline_[kInlineBytes + kAlignment];
   size_t nbytes_ = 0;
   int64_t numel_ = 0;
   DType dtype_;

@@ -162,7 +162,7 @@ Tensor softmax_impl(const Tensor& x, int64_t axis, bool log, const char* op) {
   const AxisPlan p = axis_plan(x.shape(), axis, op);
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   if (x.numel() > 0) {
-    if (x.dtype() == DType::f32 && x.numel() >= detail::kDnnlMin) {
+    if (x.dtype() == DType::f32 && x.numel() >= detail::kDnnlTranscendentalMin) {
       detail::dnnl_softmax(x, y, p.outer, p.classes, p.inner, log);
     } else {
       dispatch_floating(x.dtype(), op, [&](auto z) {

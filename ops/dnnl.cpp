@@ -1,6 +1,9 @@
 #include "keel/ops/dnnl.h"
 
 #include <mutex>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 #include <unordered_map>
 
 namespace keel::dnnl_glue {
@@ -64,6 +67,57 @@ void cache_insert(const std::string& key, std::any value) {
   ++c.creations;
 }
 }  // namespace detail
+
+void execute(const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args) {
+  Context& ctx = context();
+  prim.execute(ctx.stream, args);
+  ctx.stream.wait();
+}
+
+dnnl::memory reorder_to(const dnnl::memory& mem, const dnnl::memory::desc& want, const std::string& key) {
+  if (mem.get_desc() == want) return mem;
+  auto prim = cached<dnnl::reorder>("reorder:" + key, [&] {
+    return dnnl::reorder(dnnl::reorder::primitive_desc(context().engine, mem.get_desc(), context().engine, want));
+  });
+  dnnl::memory out(want, context().engine);
+  execute(prim, {{DNNL_ARG_FROM, mem}, {DNNL_ARG_TO, out}});
+  return out;
+}
+
+std::string dims_key(const dnnl::memory::dims& d) {
+  std::string s;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i) s += 'x';
+    s += std::to_string(d[i]);
+  }
+  return s;
+}
+
+namespace {
+thread_local unsigned saved_csr = 0;
+thread_local int flush_depth = 0;
+}  // namespace
+
+ScopedFlushDenormals::ScopedFlushDenormals() {
+#if defined(__SSE__)
+#pragma omp parallel
+  {
+    if (flush_depth++ == 0) {
+      saved_csr = _mm_getcsr();
+      _mm_setcsr(saved_csr | 0x8040);  // FTZ | DAZ
+    }
+  }
+#endif
+}
+
+ScopedFlushDenormals::~ScopedFlushDenormals() {
+#if defined(__SSE__)
+#pragma omp parallel
+  {
+    if (flush_depth > 0 && --flush_depth == 0) _mm_setcsr(saved_csr);
+  }
+#endif
+}
 
 int64_t primitive_creations() {
   std::lock_guard<std::mutex> lock(cache().mu);

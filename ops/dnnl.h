@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 #include "keel/graph/tensor.h"
 
@@ -38,6 +39,25 @@ dnnl::memory wrap(const Tensor& t);
 // Cached objects are any copyable oneDNN handle type (primitives, primitive descriptors).
 template <class T>
 T cached(const std::string& key, const std::function<T()>& make);
+
+// Executes `prim` on the context stream and waits for it.
+void execute(const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args);
+// `mem` itself when its descriptor is already `want`; otherwise a new memory in `want` filled by a
+// reorder cached under "reorder:" + key (the key must identify both descriptors).
+dnnl::memory reorder_to(const dnnl::memory& mem, const dnnl::memory::desc& want, const std::string& key);
+// "2x3x4" for key strings.
+std::string dims_key(const dnnl::memory::dims& d);
+
+// Flushes subnormal floats to zero (x86 FTZ + DAZ) on this thread and the OpenMP team for its lifetime,
+// as TensorFlow's CPU kernels do. Recurrent gradients shrink through time into subnormals, which make
+// every later matmul an order of magnitude slower.
+class ScopedFlushDenormals {
+ public:
+  ScopedFlushDenormals();
+  ~ScopedFlushDenormals();
+  ScopedFlushDenormals(const ScopedFlushDenormals&) = delete;
+  ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
+};
 
 int64_t primitive_creations();  // how many objects `cached` has created so far
 void clear_cache();

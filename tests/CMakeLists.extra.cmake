@@ -1,4 +1,4 @@
-# Extra test wiring (included by tests/CMakeLists.txt).
+# Extra wiring for particular test areas (included by tests/CMakeLists.txt).
 
 # Checkpoint tests: Boost.Serialization for state.h, and the crash-test child process.
 if(TARGET keel_test_checkpoint)
@@ -9,4 +9,10 @@ if(TARGET keel_test_checkpoint)
   add_dependencies(keel_test_checkpoint keel_ckpt_crash_child)
   target_compile_definitions(keel_test_checkpoint PRIVATE
                              KEEL_CRASH_CHILD="$<TARGET_FILE:keel_ckpt_crash_child>")
+endif()
+
+# keras_layers reads model_config attributes of the Keras .h5 fixtures with the HDF5 C API.
+if(TARGET keel_test_keras_layers)
+  target_include_directories(keel_test_keras_layers PRIVATE ${HDF5_C_INCLUDE_DIRS})
+  target_link_libraries(keel_test_keras_layers PRIVATE ${HDF5_C_LIBRARIES})
 endif()

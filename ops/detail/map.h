@@ -68,7 +68,9 @@ Tensor map3(const Tensor& a, const Tensor& b, const Tensor& c, const char* op, F
 // map1 with a oneDNN eltwise primitive for large f32 inputs.
 template <class F>
 Tensor eltwise(const Tensor& x, const char* op, Eltwise alg, float alpha, float beta, F&& f, bool numeric = false) {
-  if (x.defined() && x.dtype() == DType::f32 && x.numel() >= kDnnlMin) {
+  const bool cheap = alg == Eltwise::relu || alg == Eltwise::abs || alg == Eltwise::square || alg == Eltwise::clip ||
+                     alg == Eltwise::linear;
+  if (x.defined() && x.dtype() == DType::f32 && x.numel() >= (cheap ? kDnnlMin : kDnnlTranscendentalMin)) {
     Tensor y = Tensor::empty(x.shape(), x.dtype());
     dnnl_eltwise(alg, x, y, alpha, beta);
     return y;

@@ -1,0 +1,103 @@
+// Embedding, LSTM and the merge layers Concatenate and Add.
+//
+//   layers::Embedding(10000, 64)                                  // input_dim, output_dim
+//   layers::LSTM(32)   layers::LSTM(LSTMOptions(32).return_sequences(true))
+//   auto merged = layers::Concatenate()({a, b});   auto sum = layers::Add()({a, b});
+//   auto outs = layers::LSTM(LSTMOptions(8).return_state(true))({x});   // {output, h, c}
+#pragma once
+
+#include "keel/keras/layers/layer.h"
+
+namespace keel::keras::layers {
+
+struct EmbeddingOptions : LayerOptions<EmbeddingOptions> {
+  int64_t input_dim_, output_dim_;
+  std::optional<int64_t> input_length_;
+  InitializerPtr embeddings_initializer_ = std::make_shared<initializers::RandomUniform>();
+  EmbeddingOptions(int64_t input_dim, int64_t output_dim) : input_dim_(input_dim), output_dim_(output_dim) {}
+  EmbeddingOptions& input_length(int64_t n) { input_length_ = n; return *this; }
+  EmbeddingOptions& embeddings_initializer(const std::string& n) { embeddings_initializer_ = initializers::get(n); return *this; }
+  EmbeddingOptions& embeddings_initializer(InitializerPtr i) { embeddings_initializer_ = std::move(i); return *this; }
+};
+
+// Ids (i32/i64) of any shape -> ids.shape + [output_dim].
+class Embedding : public LayerImpl<Embedding> {
+ public:
+  explicit Embedding(const EmbeddingOptions& options);
+  Embedding(int64_t input_dim, int64_t output_dim) : Embedding(EmbeddingOptions(input_dim, output_dim)) {}
+  void build(const Shape& input_shape) override;
+  Tensor call(const Tensor& ids, bool training) override;
+  Shape compute_output_shape(const Shape& input_shape) const override;
+  Json get_config() const override;
+  const Variable& embeddings() const { return embeddings_; }
+
+ private:
+  EmbeddingOptions opts_;
+  Variable embeddings_;
+};
+
+struct LSTMOptions : LayerOptions<LSTMOptions> {
+  int64_t units_;
+  bool return_sequences_ = false, return_state_ = false, use_bias_ = true, unit_forget_bias_ = true;
+  InitializerPtr kernel_initializer_ = std::make_shared<initializers::GlorotUniform>();
+  InitializerPtr recurrent_initializer_ = std::make_shared<initializers::Orthogonal>();
+  InitializerPtr bias_initializer_ = std::make_shared<initializers::Zeros>();
+  explicit LSTMOptions(int64_t units) : units_(units) {}
+  LSTMOptions& return_sequences(bool b) { return_sequences_ = b; return *this; }
+  LSTMOptions& return_state(bool b) { return_state_ = b; return *this; }
+  LSTMOptions& use_bias(bool b) { use_bias_ = b; return *this; }
+  LSTMOptions& unit_forget_bias(bool b) { unit_forget_bias_ = b; return *this; }
+  LSTMOptions& kernel_initializer(const std::string& n) { kernel_initializer_ = initializers::get(n); return *this; }
+  LSTMOptions& recurrent_initializer(const std::string& n) { recurrent_initializer_ = initializers::get(n); return *this; }
+  LSTMOptions& bias_initializer(const std::string& n) { bias_initializer_ = initializers::get(n); return *this; }
+};
+
+// Keras's LSTM (tanh, sigmoid, gates i, f, c, o). Its weights live on a child "cell" as in Keras 2
+// (checkpoint keys .../cell/kernel, variable names "lstm/lstm_cell/kernel").
+class LSTM : public LayerImpl<LSTM> {
+ public:
+  explicit LSTM(const LSTMOptions& options);
+  explicit LSTM(int64_t units) : LSTM(LSTMOptions(units)) {}
+  void build(const Shape& input_shape) override;
+  std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
+  std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
+  Json get_config() const override;
+  const Variable& kernel() const { return kernel_; }
+  const Variable& recurrent_kernel() const { return recurrent_kernel_; }
+  const Variable& bias() const { return bias_; }
+
+ private:
+  LSTMOptions opts_;
+  std::shared_ptr<Trackable> cell_;
+  Variable kernel_, recurrent_kernel_, bias_;
+};
+
+struct ConcatenateOptions : LayerOptions<ConcatenateOptions> {
+  int64_t axis_ = -1;
+  ConcatenateOptions& axis(int64_t a) { axis_ = a; return *this; }
+};
+
+class Concatenate : public LayerImpl<Concatenate> {
+ public:
+  explicit Concatenate(const ConcatenateOptions& options = {});
+  explicit Concatenate(int64_t axis) : Concatenate(ConcatenateOptions().axis(axis)) {}
+  void build_multi(const std::vector<Shape>& input_shapes) override;
+  std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
+  std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
+  Json get_config() const override;
+
+ private:
+  int64_t axis_;
+};
+
+struct AddOptions : LayerOptions<AddOptions> {};
+
+class Add : public LayerImpl<Add> {
+ public:
+  explicit Add(const AddOptions& options = {});
+  void build_multi(const std::vector<Shape>& input_shapes) override;
+  std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
+  std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
+};
+
+}  // namespace keel::keras::layers

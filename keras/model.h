@@ -1,0 +1,98 @@
+// Model: a Layer made of layers. Functional models are built from symbolic Inputs; Sequential
+// (keras/sequential.h) stacks layers. Both list their layers, find them by name, print Keras's
+// summary table and write Keras's model config JSON.
+//
+//   auto inputs = keras::Input({784});
+//   auto x = layers::Dense(64, "relu")(inputs);
+//   auto outputs = layers::Dense(10, "softmax")(x);
+//   keras::Model model(inputs, outputs);                 // named "model", class "Functional"
+//   model.summary();                                     // Keras 2's table
+//   Tensor y = model(batch);                             // eager forward pass
+//   std::string js = model.to_json();                    // {"class_name": "Functional", "config": {...}, ...}
+//   auto again = keras::model_from_json(js);             // layers rebuilt through the layer registry
+//
+// Training (compile/fit/evaluate/predict/train_on_batch/test_on_batch) is implemented by keras-train
+// in keras/training.cpp; it is not declared here yet (see the report of keras-layers).
+#pragma once
+
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "keel/keras/layers/input_layer.h"
+#include "keel/keras/layers/layer.h"
+
+namespace keel::keras {
+
+// The Keras version whose config format keel writes (TF 2.4's tf.keras).
+inline constexpr const char* kKerasVersion = "2.4.0";
+
+class Model : public LayerImpl<Model> {
+ public:
+  // A functional model from its symbolic inputs to its outputs.
+  Model(const KerasTensor& inputs, const KerasTensor& outputs, const std::string& name = "");
+  Model(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs,
+        const std::string& name = "");
+
+  // Keras's model.layers (a functional model lists its InputLayers; a Sequential does not).
+  virtual std::vector<std::shared_ptr<Layer>> layers() const { return layers_; }
+  // Throws `No such layer: 'foo'. Existing layers are: [...]` when absent.
+  std::shared_ptr<Layer> get_layer(const std::string& name) const;
+  std::shared_ptr<Layer> get_layer(int64_t index) const;
+  const std::vector<KerasTensor>& inputs() const { return inputs_; }
+  const std::vector<KerasTensor>& outputs() const { return outputs_; }
+
+  // Keras 2's summary table (65 columns, or 98 with "Connected to" for non-sequential graphs).
+  void summary(std::ostream& os) const;
+  void summary() const;
+  std::string summary_string(int64_t line_length = -1) const;
+
+  // {"name", "layers": [{"class_name", "config", "name", "inbound_nodes"}...], "input_layers", "output_layers"}
+  Json get_config() const override;
+  // {"class_name", "config", "keras_version", "backend"} as Python's json.dumps writes it.
+  std::string to_json() const;
+
+  std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
+  void build_multi(const std::vector<Shape>& input_shapes) override;
+  std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
+  std::vector<std::shared_ptr<Layer>> sublayers() const override { return layers(); }
+  // Keras's checkpoint edges: "layer_with_weights-K" and "layer-N" for each layer, then tracked ones.
+  std::vector<TrackableChild> trackable_children() const override;
+
+  // Output shapes of `layer` in this model (its first node that belongs to the model).
+  std::vector<Shape> layer_output_shapes(const Layer& layer) const;
+  bool is_graph_network() const { return !outputs_.empty(); }
+
+ protected:
+  Model(std::string class_name, const LayerArgs& args);  // Sequential and subclasses
+  // (Re)builds the graph bookkeeping from inputs to outputs: layer order, node depths, name checks.
+  void init_graph(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs);
+  // Layers that the checkpoint and summary list (layers() by default).
+  struct GraphNode {
+    std::shared_ptr<Layer> layer;
+    int64_t node_index;
+    int64_t depth;
+  };
+  const std::vector<GraphNode>& graph_nodes() const { return nodes_by_depth_; }
+  // Index of a node among the nodes of its layer that belong to this model (Keras renumbers).
+  int64_t model_node_index(const Layer* layer, int64_t node_index) const;
+  std::vector<std::vector<KerasTensor>> node_inputs_in_model(const Layer& layer) const;
+
+  std::vector<KerasTensor> inputs_, outputs_;
+  std::vector<std::shared_ptr<Layer>> layers_;  // Keras order (depth, then traversal)
+
+ private:
+  std::vector<GraphNode> nodes_by_depth_;      // deepest first: the execution order
+};
+
+// Rebuilds a model from its config ({"class_name": "Sequential"|"Functional"|"Model", "config": ...})
+// or from to_json() text, through the layer registry.
+std::shared_ptr<Model> model_from_config(const Json& config);
+std::shared_ptr<Model> model_from_json(const std::string& json);
+
+// Python's json.dumps(obj) text for a config (", " and ": " separators, floats as Python's repr).
+std::string python_json_dumps(const Json& j);
+
+}  // namespace keel::keras

@@ -1,0 +1,376 @@
+// LSTM over a sequence with Keras's layouts (kernel [in, 4u], recurrent_kernel [u, 4u], bias [4u], gates
+// i, f, c, o). f32 runs a composition on cached oneDNN matmuls with fused gate passes; f64 runs a plain
+// kernel with its own backward, the reference for the gradient checks.
+#include "keel/ops/lstm.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "keel/graph/node.h"
+#include "keel/ops/dnnl.h"
+
+namespace keel::ops {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+
+namespace {
+
+struct Dims {
+  int64_t n, t, in, u;
+};
+
+// ---- plain kernel (f64)
+
+template <class T>
+T sigmoid(T v) { return T(1) / (T(1) + std::exp(-v)); }
+
+// Saved forward state: gates [T,N,4u] (activated), c and h [T+1,N,u] (index 0 = initial state).
+struct PlainState {
+  Tensor gates, c, h;
+};
+
+template <class T>
+PlainState plain_forward(const Dims& d, const T* x, const T* w, const T* r, const T* b, const T* h0, const T* c0) {
+  const int64_t g4 = 4 * d.u, nu = d.n * d.u;
+  PlainState s{Tensor::empty({d.t, d.n, g4}, dtype_of<T>()), Tensor::empty({d.t + 1, d.n, d.u}, dtype_of<T>()),
+               Tensor::empty({d.t + 1, d.n, d.u}, dtype_of<T>())};
+  T *gates = s.gates.data<T>(), *c = s.c.data<T>(), *h = s.h.data<T>();
+  std::memcpy(c, c0, sizeof(T) * nu);
+  std::memcpy(h, h0, sizeof(T) * nu);
+  std::vector<T> z(static_cast<size_t>(g4));
+  for (int64_t t = 0; t < d.t; ++t)
+    for (int64_t n = 0; n < d.n; ++n) {
+      const T* xt = x + (n * d.t + t) * d.in;
+      const T* hp = h + t * nu + n * d.u;
+      for (int64_t k = 0; k < g4; ++k) {
+        T acc = b ? b[k] : T(0);
+        for (int64_t i = 0; i < d.in; ++i) acc += xt[i] * w[i * g4 + k];
+        for (int64_t i = 0; i < d.u; ++i) acc += hp[i] * r[i * g4 + k];
+        z[k] = acc;
+      }
+      T* gt = gates + (t * d.n + n) * g4;
+      const T* cp = c + t * nu + n * d.u;
+      T* cn = c + (t + 1) * nu + n * d.u;
+      T* hn = h + (t + 1) * nu + n * d.u;
+      for (int64_t k = 0; k < d.u; ++k) {
+        const T ig = sigmoid(z[k]), fg = sigmoid(z[d.u + k]), cg = std::tanh(z[2 * d.u + k]),
+                og = sigmoid(z[3 * d.u + k]);
+        gt[k] = ig, gt[d.u + k] = fg, gt[2 * d.u + k] = cg, gt[3 * d.u + k] = og;
+        cn[k] = fg * cp[k] + ig * cg;
+        hn[k] = og * std::tanh(cn[k]);
+      }
+    }
+  return s;
+}
+
+// gy_seq [N,T,u] or null; gh, gc [N,u] or null. Outputs are accumulated into zeroed buffers.
+template <class T>
+void plain_backward(const Dims& d, const PlainState& s, const T* x, const T* w, const T* r, const T* gy_seq,
+                    const T* gh, const T* gc, T* dx, T* dw, T* dr, T* db, T* dh0, T* dc0) {
+  const int64_t g4 = 4 * d.u, nu = d.n * d.u;
+  const T *gates = s.gates.data<T>(), *c = s.c.data<T>(), *h = s.h.data<T>();
+  std::vector<T> dh(static_cast<size_t>(nu)), dc(static_cast<size_t>(nu)), dz(static_cast<size_t>(g4));
+  for (int64_t i = 0; i < nu; ++i) {
+    dh[i] = gh ? gh[i] : T(0);
+    dc[i] = gc ? gc[i] : T(0);
+  }
+  for (int64_t t = d.t - 1; t >= 0; --t) {
+    std::vector<T> dh_prev(static_cast<size_t>(nu), T(0));
+    for (int64_t n = 0; n < d.n; ++n) {
+      const T* gt = gates + (t * d.n + n) * g4;
+      const T* ct = c + (t + 1) * nu + n * d.u;
+      const T* cp = c + t * nu + n * d.u;
+      const T* hp = h + t * nu + n * d.u;
+      const T* xt = x + (n * d.t + t) * d.in;
+      for (int64_t k = 0; k < d.u; ++k) {
+        T dhk = dh[n * d.u + k] + (gy_seq ? gy_seq[(n * d.t + t) * d.u + k] : T(0));
+        const T ig = gt[k], fg = gt[d.u + k], cg = gt[2 * d.u + k], og = gt[3 * d.u + k];
+        const T tc = std::tanh(ct[k]);
+        const T dck = dc[n * d.u + k] + dhk * og * (T(1) - tc * tc);
+        dz[k] = dck * cg * ig * (T(1) - ig);
+        dz[d.u + k] = dck * cp[k] * fg * (T(1) - fg);
+        dz[2 * d.u + k] = dck * ig * (T(1) - cg * cg);
+        dz[3 * d.u + k] = dhk * tc * og * (T(1) - og);
+        dc[n * d.u + k] = dck * fg;
+      }
+      for (int64_t k = 0; k < g4; ++k) {
+        db[k] += dz[k];
+        for (int64_t i = 0; i < d.in; ++i) {
+          dw[i * g4 + k] += xt[i] * dz[k];
+          dx[(n * d.t + t) * d.in + i] += w[i * g4 + k] * dz[k];
+        }
+        for (int64_t i = 0; i < d.u; ++i) {
+          dr[i * g4 + k] += hp[i] * dz[k];
+          dh_prev[n * d.u + i] += r[i * g4 + k] * dz[k];
+        }
+      }
+    }
+    dh = dh_prev;
+  }
+  for (int64_t i = 0; i < nu; ++i) {
+    dh0[i] = dh[i];
+    dc0[i] = dc[i];
+  }
+}
+
+// ---- f32: a composition on oneDNN matmuls. One matmul computes x.W + b for all time steps; each
+// step adds h.U in place (a matmul with a sum post-op) and applies the gates in one fused pass. The
+// backward runs the steps in reverse (dz per step, dh = dz.U^T), then computes dW, dU and dx with one
+// matmul each over all steps. (oneDNN 2.6's own lstm_backward runs a reference path, ~20x slower.)
+
+// exp on [-87, 88] to about 2 ulp (Cephes's polynomial), branch-free so that loops vectorize (the clamp
+// is written as arithmetic on comparison results: GCC does not vectorize std::min/max of floats).
+inline float fast_exp(float x) {
+  x += static_cast<float>(x < -87.0f) * (-87.0f - x);
+  x += static_cast<float>(x > 88.0f) * (88.0f - x);
+  const float fn = x * 1.44269504f;
+  const int32_t n = static_cast<int32_t>(fn + 128.5f) - 128;  // round to nearest; fn + 128.5 > 0
+  const float nf = static_cast<float>(n);
+  const float r = (x - nf * 0.693359375f) + nf * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = (n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
+inline float fast_tanh(float x) { return 2.0f / (1.0f + fast_exp(-2.0f * x)) - 1.0f; }
+
+// C[m,n] = A[m,k] . B[k,n] (+ bias[n]) (+ C when accumulate), a cached matmul primitive.
+// Operands are row-major: oneDNN 2.6's matmul primitive and sgemm were both an order of magnitude slower
+// on transposed operands here, so callers transpose explicitly (transpose() below).
+void matmul(const char* what, int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* c,
+            const float* bias, bool accumulate) {
+  const std::string key = std::string("lstm:matmul:") + what + ":" + dnnl_glue::dims_key({m, k, n}) +
+                          (bias ? ":b" : "") + (accumulate ? ":acc" : "");
+  const memory::desc ad({m, k}, memory::data_type::f32, memory::dims{k, 1});
+  const memory::desc bd({k, n}, memory::data_type::f32, memory::dims{n, 1});
+  const memory::desc cd({m, n}, memory::data_type::f32, memory::dims{n, 1});
+  const memory::desc biasd({1, n}, memory::data_type::f32, memory::dims{n, 1});
+  auto prim = dnnl_glue::cached<dnnl::matmul>(key, [&] {
+    dnnl::primitive_attr attr;
+    if (accumulate) {
+      dnnl::post_ops po;
+      po.append_sum(1.f);
+      attr.set_post_ops(po);
+    }
+    const auto& eng = dnnl_glue::context().engine;
+    return dnnl::matmul(dnnl::matmul::primitive_desc(
+        bias ? dnnl::matmul::desc(ad, bd, biasd, cd) : dnnl::matmul::desc(ad, bd, cd), attr, eng));
+  });
+  const auto& eng = dnnl_glue::context().engine;
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(ad, eng, const_cast<float*>(a))},
+                                       {DNNL_ARG_WEIGHTS, memory(bd, eng, const_cast<float*>(b))},
+                                       {DNNL_ARG_DST, memory(cd, eng, c)}};
+  if (bias) args[DNNL_ARG_BIAS] = memory(biasd, eng, const_cast<float*>(bias));
+  dnnl_glue::execute(prim, args);
+}
+
+// [rows, cols] -> [cols, rows], in tiles.
+Tensor transpose(const float* in, int64_t rows, int64_t cols) {
+  Tensor out = Tensor::empty({cols, rows});
+  float* o = out.data<float>();
+  constexpr int64_t tile = 32;
+  for (int64_t i0 = 0; i0 < rows; i0 += tile)
+    for (int64_t j0 = 0; j0 < cols; j0 += tile)
+      for (int64_t i = i0; i < std::min(i0 + tile, rows); ++i)
+        for (int64_t j = j0; j < std::min(j0 + tile, cols); ++j) o[j * rows + i] = in[i * cols + j];
+  return out;
+}
+
+// [A,B,C] -> [B,A,C] (batch-major <-> time-major).
+void swap01(const float* in, float* out, int64_t a, int64_t b, int64_t c) {
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < b; ++j) std::memcpy(out + (j * a + i) * c, in + (i * b + j) * c, sizeof(float) * c);
+}
+
+// Saved forward state (time-major): xt [T,N,in], gates [T,N,4u] (activated), h and c [T+1,N,u].
+struct FastState {
+  Tensor xt, gates, h, c;
+};
+
+FastState fast_forward(const Dims& d, const Tensor& x, const Tensor& w, const Tensor& r, const Tensor& b,
+                       const Tensor& h0, const Tensor& c0) {
+  dnnl_glue::ScopedFlushDenormals flush;
+  const int64_t g4 = 4 * d.u, nu = d.n * d.u, u = d.u;
+  FastState s{Tensor::empty({d.t, d.n, d.in}), Tensor::empty({d.t, d.n, g4}), Tensor::empty({d.t + 1, d.n, d.u}),
+              Tensor::empty({d.t + 1, d.n, d.u})};
+  float *xt = s.xt.data<float>(), *z = s.gates.data<float>(), *h = s.h.data<float>(), *c = s.c.data<float>();
+  swap01(x.data<float>(), xt, d.n, d.t, d.in);
+  std::memcpy(h, h0.data<float>(), sizeof(float) * nu);
+  std::memcpy(c, c0.data<float>(), sizeof(float) * nu);
+  matmul("xw", d.t * d.n, d.in, g4, xt, w.data<float>(), z, b.data<float>(), false);
+  for (int64_t t = 0; t < d.t; ++t) {
+    float* zt = z + t * d.n * g4;
+    matmul("hu", d.n, d.u, g4, h + t * nu, r.data<float>(), zt, nullptr, true);
+    for (int64_t n = 0; n < d.n; ++n) {
+      float* zr = zt + n * g4;
+      const float* cp = c + t * nu + n * u;
+      float* cn = c + (t + 1) * nu + n * u;
+      float* hn = h + (t + 1) * nu + n * u;
+#pragma omp simd
+      for (int64_t k = 0; k < u; ++k) {
+        const float ig = fast_sigmoid(zr[k]), fg = fast_sigmoid(zr[u + k]), cg = fast_tanh(zr[2 * u + k]),
+                    og = fast_sigmoid(zr[3 * u + k]);
+        zr[k] = ig, zr[u + k] = fg, zr[2 * u + k] = cg, zr[3 * u + k] = og;
+        const float cv = fg * cp[k] + ig * cg;
+        cn[k] = cv;
+        hn[k] = og * fast_tanh(cv);
+      }
+    }
+  }
+  return s;
+}
+
+void fast_backward(const Dims& d, const FastState& s, const Tensor& w, const Tensor& r, const float* gy_seq,
+                   const float* gh, const float* gc, Tensor& dx, Tensor& dw, Tensor& dr, Tensor& db, Tensor& dh0,
+                   Tensor& dc0) {
+  dnnl_glue::ScopedFlushDenormals flush;
+  const int64_t g4 = 4 * d.u, nu = d.n * d.u, u = d.u;
+  const float *z = s.gates.data<float>(), *c = s.c.data<float>();
+  Tensor dz_t = Tensor::empty({d.t, d.n, g4});
+  float* dz = dz_t.data<float>();
+  float* dh = dh0.data<float>();
+  float* dc = dc0.data<float>();
+  std::memcpy(dh, gh, sizeof(float) * nu);
+  std::memcpy(dc, gc, sizeof(float) * nu);
+  const Tensor rt = transpose(r.data<float>(), d.u, g4);
+  const std::vector<float> zeros(static_cast<size_t>(u), 0.f);
+  for (int64_t t = d.t - 1; t >= 0; --t) {
+    for (int64_t n = 0; n < d.n; ++n) {
+      const float* zr = z + (t * d.n + n) * g4;
+      float* dzr = dz + (t * d.n + n) * g4;
+      const float* ct = c + (t + 1) * nu + n * u;
+      const float* cp = c + t * nu + n * u;
+      const float* gs = gy_seq ? gy_seq + (n * d.t + t) * u : zeros.data();
+      float* dhr = dh + n * u;
+      float* dcr = dc + n * u;
+#pragma omp simd
+      for (int64_t k = 0; k < u; ++k) {
+        const float dhk = dhr[k] + gs[k];
+        const float ig = zr[k], fg = zr[u + k], cg = zr[2 * u + k], og = zr[3 * u + k];
+        const float tc = fast_tanh(ct[k]);
+        const float dck = dcr[k] + dhk * og * (1.f - tc * tc);
+        dzr[k] = dck * cg * ig * (1.f - ig);
+        dzr[u + k] = dck * cp[k] * fg * (1.f - fg);
+        dzr[2 * u + k] = dck * ig * (1.f - cg * cg);
+        dzr[3 * u + k] = dhk * tc * og * (1.f - og);
+        dcr[k] = dck * fg;
+      }
+    }
+    matmul("dh", d.n, g4, d.u, dz + t * d.n * g4, rt.data<float>(), dh, nullptr, false);
+  }
+  const int64_t rows = d.t * d.n;
+  matmul("dw", d.in, rows, g4, transpose(s.xt.data<float>(), rows, d.in).data<float>(), dz, dw.data<float>(), nullptr,
+         false);
+  matmul("dr", d.u, rows, g4, transpose(s.h.data<float>(), rows, d.u).data<float>(), dz, dr.data<float>(), nullptr,
+         false);
+  float* pb = db.data<float>();
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* row = dz + i * g4;
+#pragma omp simd
+    for (int64_t k = 0; k < g4; ++k) pb[k] += row[k];
+  }
+  Tensor dxt = Tensor::empty({d.t, d.n, d.in});
+  matmul("dx", rows, g4, d.in, dz, transpose(w.data<float>(), d.in, g4).data<float>(), dxt.data<float>(), nullptr,
+         false);
+  swap01(dxt.data<float>(), dx.data<float>(), d.t, d.n, d.in);
+}
+
+void check_2d(const Tensor& t, const char* name, int64_t rows, int64_t cols, DType dt, const Tensor& x) {
+  KEEL_CHECK(t.dim() == 2 && t.size(0) == rows && t.size(1) == cols && t.dtype() == dt, "lstm: ", name, " ",
+             shape_str(t.shape()), " ", dtype_name(t.dtype()), " does not match [", rows, ",", cols, "] ",
+             dtype_name(dt), " for input ", shape_str(x.shape()));
+}
+
+}  // namespace
+
+LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias,
+                const Tensor& h0, const Tensor& c0, bool return_sequences) {
+  KEEL_CHECK(x.defined() && kernel.defined() && recurrent_kernel.defined(),
+             "lstm: input, kernel and recurrent_kernel must be defined");
+  KEEL_CHECK(x.dim() == 3, "lstm: input must be [N,T,in], got ", shape_str(x.shape()));
+  KEEL_CHECK(is_floating(x.dtype()), "lstm: input must be f32 or f64, got ", dtype_name(x.dtype()));
+  KEEL_CHECK(recurrent_kernel.dim() == 2 && recurrent_kernel.size(1) == 4 * recurrent_kernel.size(0) &&
+                 recurrent_kernel.size(0) > 0,
+             "lstm: recurrent_kernel must be [units, 4*units], got ", shape_str(recurrent_kernel.shape()));
+  const Dims d{x.size(0), x.size(1), x.size(2), recurrent_kernel.size(0)};
+  const DType dt = x.dtype();
+  check_2d(kernel, "kernel", d.in, 4 * d.u, dt, x);
+  check_2d(recurrent_kernel, "recurrent_kernel", d.u, 4 * d.u, dt, x);
+  if (bias.defined())
+    KEEL_CHECK(bias.dim() == 1 && bias.size(0) == 4 * d.u && bias.dtype() == dt, "lstm: bias ",
+               shape_str(bias.shape()), " ", dtype_name(bias.dtype()), " does not match [", 4 * d.u, "] ",
+               dtype_name(dt), " for input ", shape_str(x.shape()));
+  if (h0.defined()) check_2d(h0, "initial h", d.n, d.u, dt, x);
+  if (c0.defined()) check_2d(c0, "initial c", d.n, d.u, dt, x);
+  KEEL_CHECK(d.t > 0, "lstm: input ", shape_str(x.shape()), " has no time steps");
+  const Tensor b = bias.defined() ? bias : Tensor::zeros({4 * d.u}, dt);
+  const Tensor h_init = h0.defined() ? h0 : Tensor::zeros({d.n, d.u}, dt);
+  const Tensor c_init = c0.defined() ? c0 : Tensor::zeros({d.n, d.u}, dt);
+
+  LSTMResult res;
+  res.h = Tensor::empty({d.n, d.u}, dt);
+  res.c = Tensor::empty({d.n, d.u}, dt);
+  Tensor seq;  // [N,T,u], all outputs
+  FastState fast;
+  PlainState plain;
+  if (d.n == 0) {
+    seq = Tensor::empty({d.n, d.t, d.u}, dt);
+  } else if (dt == DType::f32) {
+    fast = fast_forward(d, x, kernel, recurrent_kernel, b, h_init, c_init);
+    seq = Tensor::empty({d.n, d.t, d.u}, dt);
+    const float* hs = fast.h.data<float>();
+    swap01(hs + d.n * d.u, seq.data<float>(), d.t, d.n, d.u);
+    std::memcpy(res.h.data<float>(), hs + d.t * d.n * d.u, sizeof(float) * d.n * d.u);
+    std::memcpy(res.c.data<float>(), fast.c.data<float>() + d.t * d.n * d.u, sizeof(float) * d.n * d.u);
+  } else {
+    plain = plain_forward<double>(d, x.data<double>(), kernel.data<double>(), recurrent_kernel.data<double>(),
+                                  b.data<double>(), h_init.data<double>(), c_init.data<double>());
+    seq = Tensor::empty({d.n, d.t, d.u}, dt);
+    const double* hs = plain.h.data<double>();
+    for (int64_t t = 0; t < d.t; ++t)
+      for (int64_t n = 0; n < d.n; ++n)
+        std::memcpy(seq.data<double>() + (n * d.t + t) * d.u, hs + ((t + 1) * d.n + n) * d.u, sizeof(double) * d.u);
+    std::memcpy(res.h.data<double>(), hs + d.t * d.n * d.u, sizeof(double) * d.n * d.u);
+    std::memcpy(res.c.data<double>(), plain.c.data<double>() + d.t * d.n * d.u, sizeof(double) * d.n * d.u);
+  }
+  res.output = return_sequences ? seq : res.h.clone();
+
+  if (should_record({x, kernel, recurrent_kernel, bias, h0, c0})) {
+    const bool want_b = bias.defined(), want_h0 = h0.defined(), want_c0 = c0.defined();
+    auto fn = [d, return_sequences, want_b, want_h0, want_c0, fast, plain, xd = x.detach(),
+               wd = kernel.detach(), rd = recurrent_kernel.detach(), bshape = b.shape()](std::vector<Tensor>&& g) {
+      const DType dt = xd.dtype();
+      // Gradients at the full sequence and the final states.
+      Tensor g_seq = return_sequences && g[0].defined() ? g[0] : Tensor::zeros({d.n, d.t, d.u}, dt);
+      Tensor g_h = g[1].defined() ? g[1].clone() : Tensor::zeros({d.n, d.u}, dt);
+      if (!return_sequences && g[0].defined()) g_h.add_(g[0]);
+      Tensor g_c = g[2].defined() ? g[2] : Tensor::zeros({d.n, d.u}, dt);
+      Tensor dx = Tensor::zeros(xd.shape(), dt), dw = Tensor::zeros(wd.shape(), dt),
+             dr = Tensor::zeros(rd.shape(), dt), db = Tensor::zeros(bshape, dt),
+             dh0 = Tensor::zeros({d.n, d.u}, dt), dc0 = Tensor::zeros({d.n, d.u}, dt);
+      if (d.n > 0 && dt == DType::f32) {
+        fast_backward(d, fast, wd, rd, return_sequences ? g_seq.data<float>() : nullptr, g_h.data<float>(),
+                      g_c.data<float>(), dx, dw, dr, db, dh0, dc0);
+      } else if (d.n > 0) {
+        plain_backward<double>(d, plain, xd.data<double>(), wd.data<double>(), rd.data<double>(),
+                               return_sequences ? g_seq.data<double>() : nullptr, g_h.data<double>(),
+                               g_c.data<double>(), dx.data<double>(), dw.data<double>(), dr.data<double>(),
+                               db.data<double>(), dh0.data<double>(), dc0.data<double>());
+      }
+      return std::vector<Tensor>{dx, dw, dr, want_b ? db : Tensor(), want_h0 ? dh0 : Tensor(), want_c0 ? dc0 : Tensor()};
+    };
+    record_multi("lstm", {x, kernel, recurrent_kernel, bias, h0, c0}, {&res.output, &res.h, &res.c}, fn);
+  }
+  return res;
+}
+
+}  // namespace keel::ops
