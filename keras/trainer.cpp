@@ -89,6 +89,13 @@ Trainer::Trainer(TrainableModel model) : model_(std::move(model)) {
   if (!model_.weights) model_.weights = model_.trainable_variables;
 }
 
+void Trainer::rebind(TrainableModel model) {
+  KEEL_CHECK(model.forward && model.trainable_variables, "Trainer: the model needs a forward function and its "
+             "trainable variables");
+  if (!model.weights) model.weights = model.trainable_variables;
+  model_ = std::move(model);
+}
+
 void Trainer::compile(const CompileOptions& options) {
   KEEL_CHECK(options.optimizer(), "compile: no optimizer given");
   KEEL_CHECK(options.loss(), "compile: no loss given");

@@ -42,6 +42,9 @@ class Trainer {
  public:
   explicit Trainer(TrainableModel model);
 
+  // Points the loop at another model object (a model that moved keeps its compiled state).
+  void rebind(TrainableModel model);
+
   void compile(const CompileOptions& options);
   bool compiled() const { return optimizer_ != nullptr; }
 
