@@ -11,8 +11,11 @@
 //   std::string js = model.to_json();                    // {"class_name": "Functional", "config": {...}, ...}
 //   auto again = keras::model_from_json(js);             // layers rebuilt through the layer registry
 //
-// Training (compile/fit/evaluate/predict/train_on_batch/test_on_batch) is implemented by keras-train
-// in keras/training.cpp; it is not declared here yet (see the report of keras-layers).
+//   model.compile(keras::CompileOptions().optimizer("adam").loss("sparse_categorical_crossentropy")
+//                     .metrics({"accuracy"}));
+//   auto history = model.fit(x, y, keras::FitOptions().epochs(5).validation_split(0.1));
+// Training (compile/fit/evaluate/predict/train_on_batch/test_on_batch) is keras/training.cpp, over
+// keras::Trainer (keras/trainer.h).
 #pragma once
 
 #include <iosfwd>
@@ -23,6 +26,7 @@
 
 #include "keel/keras/layers/input_layer.h"
 #include "keel/keras/layers/layer.h"
+#include "keel/keras/trainer.h"
 
 namespace keel::keras {
 
@@ -65,6 +69,22 @@ class Model : public LayerImpl<Model> {
   std::vector<Shape> layer_output_shapes(const Layer& layer) const;
   bool is_graph_network() const { return !outputs_.empty(); }
 
+  // ---- training (keras/training.cpp). compile() tracks the optimizer as the checkpoint child
+  // "optimizer" and the metrics as "keras_api/metrics/N" (loss first), as Keras 2 does.
+  void compile(const CompileOptions& options);
+  std::shared_ptr<History> fit(const Tensor& x, const Tensor& y, const FitOptions& options = FitOptions());
+  Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = EvaluateOptions());
+  Tensor predict(const Tensor& x, const PredictOptions& options = PredictOptions());
+  Logs train_on_batch(const Tensor& x, const Tensor& y);
+  Logs test_on_batch(const Tensor& x, const Tensor& y);
+  bool compiled() const { return trainer_ != nullptr; }
+  std::shared_ptr<Optimizer> optimizer() const;             // null before compile()
+  std::vector<std::shared_ptr<Metric>> metrics() const;     // Keras's model.metrics
+  std::vector<std::string> metrics_names() const;
+  // Keras's model.stop_training (shared with callbacks during fit).
+  bool stop_training() const { return trainer_ && trainer_->control().stop_training; }
+  void set_stop_training(bool stop);
+
  protected:
   Model(std::string class_name, const LayerArgs& args);  // Sequential and subclasses
   // (Re)builds the graph bookkeeping from inputs to outputs: layer order, node depths, name checks.
@@ -85,6 +105,8 @@ class Model : public LayerImpl<Model> {
 
  private:
   std::vector<GraphNode> nodes_by_depth_;      // deepest first: the execution order
+  std::shared_ptr<Trainer> trainer_;            // set by compile()
+  Trainer& bound_trainer(const char* what);     // the trainer, pointed at this model
 };
 
 // Rebuilds a model from its config ({"class_name": "Sequential"|"Functional"|"Model", "config": ...})

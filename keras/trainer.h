@@ -1,0 +1,94 @@
+// keras::Trainer: Keras's compile/fit/evaluate/predict/train_on_batch/test_on_batch loop over any
+// model given as a forward function and its variables. keras::Model's training methods delegate here.
+//
+//   keras::Trainer trainer({[&](const Tensor& x, bool training) { return model(x, training); },
+//                           [&] { return model.trainable_weights(); },
+//                           [&] { return model.weights(); }});
+//   trainer.compile(keras::CompileOptions().optimizer("adam").loss("sparse_categorical_crossentropy")
+//                       .metrics({"accuracy"}));
+//   auto history = trainer.fit(x, y, keras::FitOptions().epochs(5).validation_split(0.1));
+//   keras::Logs scores = trainer.evaluate(x_test, y_test);      // {"loss": ..., "accuracy": ...}
+//   Tensor probs = trainer.predict(x_test);
+//
+// As Keras 2.x: fixed-size batches over the first axis with a partial last batch; shuffle=true
+// permutes the training samples every epoch (a Philox Generator: the permutation of epoch e depends
+// only on the seed and e, so a resumed fit replays it); validation_split takes the LAST fraction of
+// the samples (before shuffling); the loss shown is the batch-size-weighted mean of the batch losses,
+// the metrics are running means; metrics are reset at each epoch and before evaluation; callbacks are
+// called in Keras's order (train_begin, epoch_begin, train_batch_begin/end, test_* for validation,
+// epoch_end with val_* logs, train_end); EarlyStopping & co. stop through TrainingControl.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "keel/graph/tensor.h"
+#include "keel/graph/variable.h"
+#include "keel/keras/callbacks/history.h"
+#include "keel/keras/training_options.h"
+
+namespace keel::keras {
+
+// What the loop needs from a model.
+struct TrainableModel {
+  std::function<Tensor(const Tensor& x, bool training)> forward;
+  std::function<std::vector<Variable>()> trainable_variables;
+  std::function<std::vector<Variable>()> weights;  // all weights (EarlyStopping's restore_best_weights)
+  Model* model = nullptr;                          // handed to callbacks' model()
+};
+
+class Trainer {
+ public:
+  explicit Trainer(TrainableModel model);
+
+  // Points the loop at another model object (a model that moved keeps its compiled state).
+  void rebind(TrainableModel model);
+
+  void compile(const CompileOptions& options);
+  bool compiled() const { return optimizer_ != nullptr; }
+
+  std::shared_ptr<History> fit(const Tensor& x, const Tensor& y, const FitOptions& options = FitOptions());
+  // Returns {"loss": ..., <metric>: ...} (Keras's evaluate(..., return_dict=True)).
+  Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = EvaluateOptions());
+  Tensor predict(const Tensor& x, const PredictOptions& options = PredictOptions());
+  // One step on one batch; metrics are reset first (Keras's reset_metrics=True). Returns the logs.
+  Logs train_on_batch(const Tensor& x, const Tensor& y);
+  Logs test_on_batch(const Tensor& x, const Tensor& y);
+
+  const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
+  const std::shared_ptr<Loss>& loss() const { return loss_; }
+  const CompileOptions& compile_options() const { return compile_options_; }
+  // Keras's model.metrics: the loss tracker ("loss") then the compiled metrics.
+  std::vector<std::shared_ptr<Metric>> metrics() const;
+  std::vector<std::string> metrics_names() const;
+  void reset_metrics();
+  // Keras's model.stop_training, shared with the callbacks of the running fit.
+  TrainingControl& control() { return control_; }
+
+ private:
+  void check_compiled(const char* what) const;
+  Logs current_logs() const;
+  Logs train_step(const Tensor& x, const Tensor& y);
+  Logs test_step(const Tensor& x, const Tensor& y);
+  Logs run_evaluation(const Tensor& x, const Tensor& y, int64_t batch_size, int64_t steps, CallbackList& callbacks);
+
+  TrainableModel model_;
+  CompileOptions compile_options_;
+  std::shared_ptr<Optimizer> optimizer_;
+  std::shared_ptr<Loss> loss_;
+  std::shared_ptr<Mean> loss_tracker_;
+  std::vector<std::shared_ptr<MeanMetricWrapper>> metrics_;
+  TrainingControl control_;
+};
+
+namespace detail {
+// Rows [begin, end) of x along the first axis, as a new tensor (a batch).
+Tensor take_rows(const Tensor& x, int64_t begin, int64_t end);
+// Rows of x picked by `index` (a shuffled batch).
+Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& index, int64_t begin, int64_t end);
+// The permutation of epoch `epoch` for `n` samples: Fisher-Yates on Generator(seed) at counter epoch << 32.
+std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int epoch);
+}  // namespace detail
+
+}  // namespace keel::keras

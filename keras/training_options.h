@@ -1,0 +1,122 @@
+// Options of compile(), fit(), evaluate() and predict(), with chainable setters.
+//
+//   model.compile(keras::CompileOptions().optimizer("adam").loss("sparse_categorical_crossentropy")
+//                     .metrics({"accuracy"}));
+//   model.compile(keras::CompileOptions()
+//                     .optimizer(std::make_shared<keras::SGD>(keras::SGDOptions().momentum(0.9)))
+//                     .loss(std::make_shared<keras::SparseCategoricalCrossentropy>(
+//                         keras::LossOptions().from_logits(true)))
+//                     .metric(std::make_shared<keras::SparseCategoricalAccuracy>()));
+//   auto history = model.fit(x, y, keras::FitOptions().batch_size(64).epochs(5).validation_split(0.1)
+//                                      .callback(std::make_shared<keras::EarlyStopping>()));
+//
+// Names are resolved when given (optimizer_from_name, loss_from_name); metric names are resolved
+// by build_metrics() against the loss, as Keras's compile() does ("accuracy" -> the accuracy that fits
+// the loss). The loss name is kept for Keras's training_config.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "keel/graph/tensor.h"
+#include "keel/keras/callbacks/callback.h"
+#include "keel/keras/losses.h"
+#include "keel/keras/metrics.h"
+#include "keel/keras/optimizers/optimizer.h"
+#include "keel/keras/progbar.h"
+#include "keel/keras/train_arg.h"
+
+namespace keel::keras {
+
+// A compiled metric, by Keras name or as an object.
+struct MetricSpec {
+  MetricSpec(const char* name) : name(name) {}  // NOLINT: implicit, so that {"accuracy"} works
+  MetricSpec(std::string name) : name(std::move(name)) {}  // NOLINT
+  template <class M, class = std::enable_if_t<std::is_base_of_v<MeanMetricWrapper, M>>>
+  MetricSpec(std::shared_ptr<M> object) : object(std::move(object)) {}  // NOLINT
+  std::string name;
+  std::shared_ptr<MeanMetricWrapper> object;
+};
+
+class CompileOptions {
+ public:
+  CompileOptions& optimizer(const std::string& name);
+  CompileOptions& optimizer(std::shared_ptr<Optimizer> optimizer);
+  CompileOptions& loss(const std::string& name);
+  CompileOptions& loss(std::shared_ptr<Loss> loss);
+  CompileOptions& metrics(std::vector<MetricSpec> metrics);
+  CompileOptions& metric(MetricSpec metric);
+
+  const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
+  const std::shared_ptr<Loss>& loss() const { return loss_; }
+  // The name the loss was given by, if any (Keras keeps it in training_config).
+  const std::optional<std::string>& loss_name() const { return loss_name_; }
+  const std::vector<MetricSpec>& metrics() const { return metrics_; }
+  // Metric objects: given objects as they are, names resolved with metric_from_name(name, loss).
+  std::vector<std::shared_ptr<MeanMetricWrapper>> build_metrics() const;
+
+ private:
+  std::shared_ptr<Optimizer> optimizer_;
+  std::shared_ptr<Loss> loss_;
+  std::optional<std::string> loss_name_;
+  std::vector<MetricSpec> metrics_;
+};
+
+struct FitOptions {
+  KEEL_TRAIN_ARG(FitOptions, int64_t, batch_size, 32)
+  KEEL_TRAIN_ARG(FitOptions, int, epochs, 1)
+  KEEL_TRAIN_ARG(FitOptions, int, verbose, 1)  // 0 silent, 1 progress bar, 2 one line per epoch
+  KEEL_TRAIN_ARG(FitOptions, std::vector<std::shared_ptr<Callback>>, callbacks, {})
+  KEEL_TRAIN_ARG(FitOptions, double, validation_split, 0.0)  // the last fraction of the samples, as Keras
+  KEEL_TRAIN_ARG(FitOptions, bool, shuffle, true)
+  KEEL_TRAIN_ARG(FitOptions, int, initial_epoch, 0)
+  KEEL_TRAIN_ARG(FitOptions, int64_t, steps_per_epoch, 0)  // 0: every batch of the data
+  KEEL_TRAIN_ARG(FitOptions, std::optional<uint64_t>, seed, std::nullopt)  // shuffling generator's seed
+  KEEL_TRAIN_ARG(FitOptions, ProgbarOptions, progbar, ProgbarOptions())    // where and how to draw
+ public:
+  FitOptions& callback(std::shared_ptr<Callback> cb) {
+    callbacks_.push_back(std::move(cb));
+    return *this;
+  }
+  FitOptions& validation_data(Tensor x, Tensor y) {
+    validation_data_ = std::make_pair(std::move(x), std::move(y));
+    return *this;
+  }
+  const std::optional<std::pair<Tensor, Tensor>>& validation_data() const { return validation_data_; }
+
+ private:
+  std::optional<std::pair<Tensor, Tensor>> validation_data_;
+};
+
+struct EvaluateOptions {
+  KEEL_TRAIN_ARG(EvaluateOptions, int64_t, batch_size, 32)
+  KEEL_TRAIN_ARG(EvaluateOptions, int, verbose, 1)
+  KEEL_TRAIN_ARG(EvaluateOptions, int64_t, steps, 0)  // 0: every batch
+  KEEL_TRAIN_ARG(EvaluateOptions, std::vector<std::shared_ptr<Callback>>, callbacks, {})
+  KEEL_TRAIN_ARG(EvaluateOptions, ProgbarOptions, progbar, ProgbarOptions())
+ public:
+  EvaluateOptions& callback(std::shared_ptr<Callback> cb) {
+    callbacks_.push_back(std::move(cb));
+    return *this;
+  }
+};
+
+struct PredictOptions {
+  KEEL_TRAIN_ARG(PredictOptions, int64_t, batch_size, 32)
+  KEEL_TRAIN_ARG(PredictOptions, int, verbose, 0)
+  KEEL_TRAIN_ARG(PredictOptions, int64_t, steps, 0)  // 0: every batch
+  KEEL_TRAIN_ARG(PredictOptions, std::vector<std::shared_ptr<Callback>>, callbacks, {})
+  KEEL_TRAIN_ARG(PredictOptions, ProgbarOptions, progbar, ProgbarOptions())
+ public:
+  PredictOptions& callback(std::shared_ptr<Callback> cb) {
+    callbacks_.push_back(std::move(cb));
+    return *this;
+  }
+};
+
+}  // namespace keel::keras

@@ -1,0 +1,227 @@
+// The fit/evaluate/predict loop over a tiny model y = x * w + b (elementwise ops only), against a
+// hand-written loop, with Keras's batching, split, shuffling, callback order and output.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "keel/autodiff/backward.h"
+#include "keel/keras/callbacks/early_stopping.h"
+#include "keel/keras/optimizers.h"
+#include "keel/keras/trainer.h"
+#include "keel/ops/elementwise.h"
+
+using namespace keel;
+using namespace keel::keras;
+
+namespace {
+
+struct Linear {
+  Variable w{"w", Tensor::from_vector<float>({0.5f}, {1, 1})};
+  Variable b{"b", Tensor::from_vector<float>({0.0f}, {1})};
+  std::vector<Tensor> seen;  // inputs of the forward passes
+  TrainableModel trainable() {
+    return {[this](const Tensor& x, bool) {
+              seen.push_back(x);
+              return ops::add(ops::mul(x, w.value()), b.value());
+            },
+            [this] { return std::vector<Variable>{w, b}; }, nullptr, nullptr};
+  }
+};
+
+// x = 0..n-1 scaled, y = 2x + 1.
+std::pair<Tensor, Tensor> line_data(int64_t n) {
+  std::vector<float> xs, ys;
+  for (int64_t i = 0; i < n; ++i) {
+    xs.push_back(static_cast<float>(i) / static_cast<float>(n));
+    ys.push_back(2 * xs.back() + 1);
+  }
+  return {Tensor::from_vector<float>(xs, {n, 1}), Tensor::from_vector<float>(ys, {n, 1})};
+}
+
+struct Recorder : Callback {
+  std::vector<std::string> calls;
+  void on_train_begin(Logs&) override { calls.push_back("train_begin"); }
+  void on_epoch_begin(int e, Logs&) override { calls.push_back("epoch_begin " + std::to_string(e)); }
+  void on_train_batch_begin(int64_t b, Logs&) override { calls.push_back("batch_begin " + std::to_string(b)); }
+  void on_train_batch_end(int64_t b, Logs&) override { calls.push_back("batch_end " + std::to_string(b)); }
+  void on_test_begin(Logs&) override { calls.push_back("test_begin"); }
+  void on_test_batch_end(int64_t b, Logs&) override { calls.push_back("test_batch_end " + std::to_string(b)); }
+  void on_test_end(Logs&) override { calls.push_back("test_end"); }
+  void on_epoch_end(int e, Logs& logs) override {
+    std::string keys;
+    for (const auto& k : logs.keys()) keys += " " + k;
+    calls.push_back("epoch_end " + std::to_string(e) + keys);
+  }
+  void on_train_end(Logs&) override { calls.push_back("train_end"); }
+};
+
+}  // namespace
+
+TEST(Trainer, FitMatchesAHandWrittenLoop) {
+  auto [x, y] = line_data(10);
+  Linear model;
+  Trainer trainer(model.trainable());
+  trainer.compile(CompileOptions().optimizer(std::make_shared<SGD>(SGDOptions().learning_rate(0.1))).loss("mse"));
+  auto history = trainer.fit(x, y, FitOptions().batch_size(4).epochs(3).shuffle(false).verbose(0));
+
+  // The same steps by hand: batches [0,4), [4,8), [8,10) in order, three epochs.
+  Linear ref;
+  SGD sgd(SGDOptions().learning_rate(0.1));
+  MeanSquaredError mse;
+  std::vector<double> epoch_losses;
+  for (int e = 0; e < 3; ++e) {
+    double weighted = 0;
+    for (int64_t begin = 0; begin < 10; begin += 4) {
+      const int64_t end = std::min<int64_t>(10, begin + 4);
+      Tensor xb = keras::detail::take_rows(x, begin, end), yb = keras::detail::take_rows(y, begin, end);
+      Tensor loss = mse(yb, ops::add(ops::mul(xb, ref.w.value()), ref.b.value()));
+      auto grads = keel::grad(loss, {ref.w.value(), ref.b.value()});
+      sgd.apply_gradients(grads, {ref.w, ref.b});
+      weighted += static_cast<double>(static_cast<float>(loss.item<double>() * static_cast<double>(end - begin)));
+    }
+    epoch_losses.push_back(weighted / 10);
+  }
+  EXPECT_TRUE(model.w.value().equal(ref.w.value()));
+  EXPECT_TRUE(model.b.value().equal(ref.b.value()));
+  EXPECT_EQ(trainer.optimizer()->iterations_value(), 9);
+  ASSERT_EQ(history->epoch(), (std::vector<int>{0, 1, 2}));
+  ASSERT_EQ(history->keys(), std::vector<std::string>{"loss"});
+  for (int e = 0; e < 3; ++e) EXPECT_NEAR(history->at("loss")[static_cast<size_t>(e)], epoch_losses[static_cast<size_t>(e)], 1e-6);
+  EXPECT_LT(history->at("loss")[2], history->at("loss")[0]);
+}
+
+TEST(Trainer, ValidationSplitTakesTheLastSamplesAndCallbacksRunInKerasOrder) {
+  auto [x, y] = line_data(10);
+  Linear model;
+  Trainer trainer(model.trainable());
+  trainer.compile(CompileOptions().optimizer("sgd").loss("mse").metrics({"mae"}));
+  auto rec = std::make_shared<Recorder>();
+  auto history = trainer.fit(x, y, FitOptions().batch_size(4).epochs(2).validation_split(0.2).verbose(0).callback(rec).seed(5));
+  // Training sees the first 8 samples (shuffled), validation the last 2 in order.
+  ASSERT_EQ(model.seen.size(), 2u * (2 + 1));
+  std::vector<float> train_x;
+  for (size_t i : {0u, 1u}) {
+    const auto v = model.seen[i].to_vector<float>();
+    train_x.insert(train_x.end(), v.begin(), v.end());
+  }
+  std::sort(train_x.begin(), train_x.end());
+  EXPECT_EQ(train_x, keras::detail::take_rows(x, 0, 8).to_vector<float>());
+  EXPECT_EQ(model.seen[2].to_vector<float>(), keras::detail::take_rows(x, 8, 10).to_vector<float>());
+  EXPECT_EQ(rec->calls,
+            (std::vector<std::string>{"train_begin", "epoch_begin 0", "batch_begin 0", "batch_end 0", "batch_begin 1",
+                                      "batch_end 1", "test_begin", "test_batch_end 0", "test_end",
+                                      "epoch_end 0 loss mae val_loss val_mae", "epoch_begin 1", "batch_begin 0",
+                                      "batch_end 0", "batch_begin 1", "batch_end 1", "test_begin", "test_batch_end 0",
+                                      "test_end", "epoch_end 1 loss mae val_loss val_mae", "train_end"}));
+  EXPECT_EQ(history->keys(), (std::vector<std::string>{"loss", "mae", "val_loss", "val_mae"}));
+  // val_loss equals evaluate() on the last two samples with the final weights of epoch 1.
+  Logs eval = trainer.evaluate(keras::detail::take_rows(x, 8, 10), keras::detail::take_rows(y, 8, 10), EvaluateOptions().verbose(0));
+  EXPECT_EQ(eval.at("loss"), history->at("val_loss")[1]);
+  EXPECT_EQ(eval.at("mae"), history->at("val_mae")[1]);
+}
+
+TEST(Trainer, ShufflingIsSeededPerEpoch) {
+  EXPECT_EQ(keras::detail::epoch_permutation(10, 42, 3), keras::detail::epoch_permutation(10, 42, 3));
+  EXPECT_NE(keras::detail::epoch_permutation(10, 42, 3), keras::detail::epoch_permutation(10, 42, 4));
+  auto p = keras::detail::epoch_permutation(1000, 7, 0);
+  std::vector<int64_t> sorted = p;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 1000; ++i) ASSERT_EQ(sorted[static_cast<size_t>(i)], i);
+
+  auto [x, y] = line_data(12);
+  Linear a, b, other;
+  Trainer ta(a.trainable()), tb(b.trainable()), tother(other.trainable());
+  for (Trainer* t : {&ta, &tb, &tother}) t->compile(CompileOptions().optimizer("adam").loss("mse"));
+  ta.fit(x, y, FitOptions().batch_size(5).epochs(2).seed(9).verbose(0));
+  tb.fit(x, y, FitOptions().batch_size(5).epochs(2).seed(9).verbose(0));
+  tother.fit(x, y, FitOptions().batch_size(5).epochs(2).seed(10).verbose(0));
+  EXPECT_TRUE(a.w.value().equal(b.w.value()));
+  EXPECT_FALSE(a.w.value().equal(other.w.value()));  // another order of batches
+  // Resuming: epochs 0..1 then 2..3 equal epochs 0..3 straight.
+  Linear c, d;
+  Trainer tc(c.trainable()), td(d.trainable());
+  tc.compile(CompileOptions().optimizer("adam").loss("mse"));
+  td.compile(CompileOptions().optimizer("adam").loss("mse"));
+  tc.fit(x, y, FitOptions().batch_size(5).epochs(4).seed(9).verbose(0));
+  td.fit(x, y, FitOptions().batch_size(5).epochs(2).seed(9).verbose(0));
+  td.fit(x, y, FitOptions().batch_size(5).epochs(4).initial_epoch(2).seed(9).verbose(0));
+  EXPECT_TRUE(c.w.value().equal(d.w.value()));
+  EXPECT_TRUE(c.b.value().equal(d.b.value()));
+}
+
+TEST(Trainer, EarlyStoppingStopsFitAndRestoresWeights) {
+  auto [x, y] = line_data(8);
+  Linear model;
+  Trainer trainer(model.trainable());
+  auto sgd = std::make_shared<SGD>(SGDOptions().learning_rate(5.0));  // diverges: loss grows every epoch
+  trainer.compile(CompileOptions().optimizer(sgd).loss("mse"));
+  auto es = std::make_shared<EarlyStopping>(EarlyStoppingOptions().monitor("loss").patience(1).restore_best_weights(true));
+  auto history = trainer.fit(x, y, FitOptions().batch_size(8).epochs(10).verbose(0).callback(es));
+  EXPECT_EQ(history->epoch(), (std::vector<int>{0, 1}));
+  EXPECT_EQ(es->stopped_epoch(), 1);
+  EXPECT_TRUE(trainer.control().stop_training);
+  // Weights are back to those at the end of epoch 0 (the best loss).
+  ASSERT_EQ(es->best_weights().size(), 2u);
+  EXPECT_TRUE(model.w.value().equal(es->best_weights()[0]));
+}
+
+TEST(Trainer, VerboseOutputLinesWhenNotATerminal) {
+  auto [x, y] = line_data(6);
+  Linear model;
+  Trainer trainer(model.trainable());
+  trainer.compile(CompileOptions().optimizer("sgd").loss("mse"));
+  std::ostringstream os;
+  double t = 0;
+  auto progbar = ProgbarOptions().out(&os).clock([&t] { return t += 0.25; }).is_terminal([] { return false; });
+  trainer.fit(x, y, FitOptions().batch_size(3).epochs(2).shuffle(false).progbar(progbar));
+  const std::string s = os.str();
+  EXPECT_EQ(s.rfind("Epoch 1/2\n2/2 [==============================] - ", 0), 0u) << s;
+  EXPECT_NE(s.find("\nEpoch 2/2\n2/2 [==============================] - "), std::string::npos) << s;
+  EXPECT_EQ(std::count(s.begin(), s.end(), '\n'), 4);
+  EXPECT_EQ(s.find('\r'), std::string::npos);
+  std::ostringstream os2;
+  trainer.fit(x, y, FitOptions().batch_size(3).epochs(1).verbose(2).progbar(ProgbarOptions().out(&os2).clock([&t] { return t += 1; })));
+  const std::string line = os2.str();
+  EXPECT_EQ(line.rfind("2/2 - ", 0), 0u) << line;
+  EXPECT_NE(line.find("s - loss: "), std::string::npos) << line;
+  EXPECT_EQ(line.substr(line.size() - 6), "/step\n") << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+}
+
+TEST(Trainer, PredictEvaluateAndBatchMethods) {
+  auto [x, y] = line_data(7);
+  Linear model;
+  Trainer trainer(model.trainable());
+  trainer.compile(CompileOptions().optimizer("sgd").loss("mse").metrics({"mae"}));
+  Tensor p = trainer.predict(x, PredictOptions().batch_size(3));
+  ASSERT_EQ(p.shape(), (Shape{7, 1}));
+  for (int64_t i = 0; i < 7; ++i) EXPECT_FLOAT_EQ(p.at<float>({i, 0}), 0.5f * x.at<float>({i, 0}));
+  EXPECT_EQ(trainer.metrics_names(), (std::vector<std::string>{"loss", "mae"}));
+  Logs one = trainer.test_on_batch(x, y);
+  Logs all = trainer.evaluate(x, y, EvaluateOptions().batch_size(7).verbose(0));
+  EXPECT_EQ(one, all);
+  Logs step = trainer.train_on_batch(x, y);
+  EXPECT_EQ(step.at("loss"), one.at("loss"));  // the loss before the update
+  EXPECT_EQ(trainer.optimizer()->iterations_value(), 1);
+}
+
+TEST(Trainer, Errors) {
+  auto [x, y] = line_data(4);
+  Linear model;
+  Trainer trainer(model.trainable());
+  try {
+    trainer.fit(x, y);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "fit: you must compile the model before training/testing (call compile first)");
+  }
+  trainer.compile(CompileOptions().optimizer("sgd").loss("mse"));
+  try {
+    trainer.fit(x, keras::detail::take_rows(y, 0, 3), FitOptions().verbose(0));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "fit: x [4,1] and y [3,1] must have the same number of samples (first axis)");
+  }
+  EXPECT_THROW(trainer.fit(x, y, FitOptions().validation_split(1.0)), Error);
+  EXPECT_THROW(trainer.fit(x, y, FitOptions().batch_size(0)), Error);
+}
