@@ -25,11 +25,10 @@ struct Capture {
 };
 
 void check_grad(const Node& n, size_t i, const Tensor& g) {
-  const Shape& want = n.input_shapes()[i];
-  const DType want_dt = n.input_dtypes()[i];
-  KEEL_CHECK(g.shape() == want && g.dtype() == want_dt, "backward of '", n.name(), "': gradient for input ", i,
-             " is ", shape_str(g.shape()), " ", dtype_name(g.dtype()), ", input is ", shape_str(want), " ",
-             dtype_name(want_dt));
+  const InputMeta& want = n.inputs()[i];
+  KEEL_CHECK(want.same_shape(g.shape()) && g.dtype() == want.dtype, "backward of '", n.name(),
+             "': gradient for input ", i, " is ", shape_str(g.shape()), " ", dtype_name(g.dtype()), ", input is ",
+             shape_str(want.shape()), " ", dtype_name(want.dtype));
 }
 
 void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool retain_graph, Capture* capture) {
@@ -48,8 +47,9 @@ void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool re
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
-    n->grad_buffer_.assign(n->num_outputs(), Tensor());
-    for (Edge& e : n->next_edges()) {
+    n->prepare_grad_slots();
+    for (InputMeta& in : n->inputs()) {
+      Edge& e = in.edge;
       if (!e.node) continue;
       Node* m = e.node.get();
       if (m->epoch_ != epoch) {
@@ -65,7 +65,7 @@ void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool re
   for (size_t i = 0; i < roots.size(); ++i) {
     const Edge& e = roots[i];
     if (!e.node) continue;
-    Tensor& slot = e.node->grad_buffer_[e.input_nr];
+    Tensor& slot = e.node->grad_slot(e.input_nr);
     slot = slot.defined() ? sum_grads(slot, root_grads[i]) : root_grads[i];
   }
   for (const Edge& e : roots)
@@ -73,20 +73,21 @@ void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool re
       e.node->pending_ = -1;  // queued
       ready.push_back(e.node);
     }
-  // Pass 2: run each node once all gradients for it have arrived.
+  // Pass 2: run each node once all gradients for it have arrived. `grads` is reused across nodes
+  // (apply() takes it by rvalue reference; a node that moves it away leaves it to be refilled).
+  std::vector<Tensor> grads;
   while (!ready.empty()) {
     std::shared_ptr<Node> node = std::move(ready.back());
     ready.pop_back();
-    std::vector<Tensor> grads = std::move(node->grad_buffer_);
-    node->grad_buffer_.clear();
+    grads.resize(node->num_outputs());
+    for (uint32_t k = 0; k < node->num_outputs(); ++k) grads[k] = std::move(node->grad_slot(k));
     if (capture) {
       auto it = capture->at.find(node.get());
       if (it != capture->at.end())
         for (auto [slot, index] : it->second)
           if (grads[slot].defined()) (*capture->results)[index] = grads[slot];
     }
-    const bool is_leaf_acc = dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
-    if (is_leaf_acc && capture) continue;  // grad(): leaves' .grad is not touched
+    if (node->is_accumulate_grad() && capture) continue;  // grad(): leaves' .grad is not touched
     bool any = false;
     for (const Tensor& g : grads) any = any || g.defined();
     std::vector<Tensor> in_grads;
@@ -95,15 +96,16 @@ void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool re
       in_grads = node->apply(std::move(grads));
     }
     if (!retain_graph) node->release();
-    auto& edges = node->next_edges();
+    grads.clear();
+    auto& edges = node->inputs();
     KEEL_CHECK(in_grads.empty() || in_grads.size() == edges.size(), "backward of '", node->name(),
                "': returned ", in_grads.size(), " gradients for ", edges.size(), " inputs");
     for (size_t i = 0; i < edges.size(); ++i) {
-      Edge& e = edges[i];
+      Edge& e = edges[i].edge;
       if (!e.node) continue;
       if (i < in_grads.size() && in_grads[i].defined()) {
         check_grad(*node, i, in_grads[i]);
-        Tensor& slot = e.node->grad_buffer_[e.input_nr];
+        Tensor& slot = e.node->grad_slot(e.input_nr);
         slot = slot.defined() ? sum_grads(slot, in_grads[i]) : std::move(in_grads[i]);
       }
       if (--e.node->pending_ == 0) {

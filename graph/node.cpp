@@ -12,27 +12,6 @@ thread_local bool g_grad_enabled = true;
 // loop, not a recursion.
 thread_local std::vector<std::shared_ptr<Node>>* g_dying = nullptr;
 
-class LambdaNode final : public Node {
- public:
-  LambdaNode(const char* name, BackwardFn fn) : Node(name, 1), single_(std::move(fn)) {}
-  LambdaNode(const char* name, uint32_t outputs, BackwardFnMulti fn) : Node(name, outputs), multi_(std::move(fn)) {}
-
-  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    if (single_) return single_(grads[0]);
-    if (multi_) return multi_(std::move(grads));
-    KEEL_FAIL("backward through '", name(), "' a second time: its saved values were freed after the first ",
-              "backward (pass retain_graph=true, or use a persistent GradientTape)");
-  }
-  void release() override {
-    single_ = nullptr;
-    multi_ = nullptr;
-  }
-
- private:
-  BackwardFn single_;
-  BackwardFnMulti multi_;
-};
-
 }  // namespace
 
 Node::Node(const char* name, uint32_t num_outputs)
@@ -42,8 +21,8 @@ Node::~Node() {
   std::vector<std::shared_ptr<Node>> local;
   const bool owner = g_dying == nullptr;
   if (owner) g_dying = &local;
-  for (Edge& e : next_edges_)
-    if (e.node && e.node.use_count() == 1) g_dying->push_back(std::move(e.node));
+  for (InputMeta& in : inputs_)
+    if (in.edge.node && in.edge.node.use_count() == 1) g_dying->push_back(std::move(in.edge.node));
   if (owner) {
     while (!local.empty()) {
       std::shared_ptr<Node> n = std::move(local.back());
@@ -54,7 +33,9 @@ Node::~Node() {
   }
 }
 
-AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& leaf) : Node("AccumulateGrad", 1), leaf_(leaf) {}
+AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& leaf) : Node("AccumulateGrad", 1), leaf_(leaf) {
+  is_accumulate_grad_ = true;
+}
 
 std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   auto leaf = leaf_.lock();
@@ -85,18 +66,50 @@ Edge gradient_edge(const Tensor& t) {
   return {impl->grad_accumulator, 0};
 }
 
-namespace {
-template <class Inputs>
-void attach_inputs(Node& node, const Inputs& inputs) {
-  node.next_edges().reserve(inputs.size());
-  node.input_shapes().reserve(inputs.size());
-  node.input_dtypes().reserve(inputs.size());
-  for (const Tensor& in : inputs) {
-    node.next_edges().push_back(gradient_edge(in));
-    node.input_shapes().push_back(in.defined() ? in.shape() : Shape{});
-    node.input_dtypes().push_back(in.defined() ? in.dtype() : DType::f32);
+InputMeta::InputMeta(Edge e, const Shape& shape, DType dt)
+    : edge(std::move(e)), dtype(dt), rank_(static_cast<uint32_t>(shape.size())) {
+  if (shape.size() <= kInlineRank) {
+    for (size_t i = 0; i < shape.size(); ++i) dims_[i] = shape[i];
+  } else {
+    big_ = shape;
   }
 }
+
+Shape InputMeta::shape() const { return rank_ <= kInlineRank ? Shape(dims_, dims_ + rank_) : big_; }
+
+bool InputMeta::same_shape(const Shape& s) const {
+  if (s.size() != rank_) return false;
+  if (rank_ > kInlineRank) return s == big_;
+  for (size_t i = 0; i < rank_; ++i)
+    if (s[i] != dims_[i]) return false;
+  return true;
+}
+
+namespace detail {
+
+void fail_released(const char* name) {
+  KEEL_FAIL("backward through '", name, "' a second time: its saved values were freed after the first ",
+            "backward (pass retain_graph=true, or use a persistent GradientTape)");
+}
+
+namespace {
+template <class Inputs>
+void attach(Node& node, const Inputs& inputs) {
+  node.inputs().reserve(inputs.size());
+  for (const Tensor& in : inputs) {
+    if (in.defined())
+      node.inputs().emplace_back(gradient_edge(in), in.shape(), in.dtype());
+    else
+      node.inputs().emplace_back();
+  }
+}
+}  // namespace
+
+void attach_inputs(Node& node, const std::vector<Tensor>& inputs) { attach(node, inputs); }
+void attach_inputs(Node& node, std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
+  attach(node, inputs);
+}
+
 void attach_output(const std::shared_ptr<Node>& node, Tensor& out, uint32_t nr) {
   KEEL_CHECK(out.defined(), node->name(), ": recorded output is undefined");
   TensorImpl* impl = out.impl();
@@ -106,26 +119,7 @@ void attach_output(const std::shared_ptr<Node>& node, Tensor& out, uint32_t nr) 
   impl->output_nr = nr;
   impl->requires_grad = true;
 }
-}  // namespace
 
-void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, BackwardFn fn) {
-  auto node = std::make_shared<LambdaNode>(name, std::move(fn));
-  attach_inputs(*node, inputs);
-  attach_output(node, out, 0);
-}
-
-void record(const char* name, std::initializer_list<std::reference_wrapper<const Tensor>> inputs, Tensor& out,
-            BackwardFn fn) {
-  auto node = std::make_shared<LambdaNode>(name, std::move(fn));
-  attach_inputs(*node, inputs);
-  attach_output(node, out, 0);
-}
-
-void record_multi(const char* name, const std::vector<Tensor>& inputs, std::vector<Tensor*> outputs,
-                  BackwardFnMulti fn) {
-  auto node = std::make_shared<LambdaNode>(name, static_cast<uint32_t>(outputs.size()), std::move(fn));
-  attach_inputs(*node, inputs);
-  for (size_t i = 0; i < outputs.size(); ++i) attach_output(node, *outputs[i], static_cast<uint32_t>(i));
-}
+}  // namespace detail
 
 }  // namespace keel

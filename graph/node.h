@@ -21,6 +21,8 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "keel/graph/tensor.h"
@@ -36,6 +38,27 @@ struct Edge {
   bool valid() const { return node != nullptr; }
 };
 
+// What a node keeps per input: where its gradient goes, and the input's shape and dtype (for the
+// engine's check of returned gradients). Shapes of rank <= 4 are kept inline (no allocation).
+class InputMeta {
+ public:
+  static constexpr size_t kInlineRank = 4;
+  InputMeta() = default;
+  InputMeta(Edge e, const Shape& shape, DType dtype);
+
+  Edge edge;
+  DType dtype = DType::f32;
+
+  size_t rank() const { return rank_; }
+  Shape shape() const;
+  bool same_shape(const Shape& s) const;
+
+ private:
+  uint32_t rank_ = 0;
+  int64_t dims_[kInlineRank] = {};
+  Shape big_;  // used when rank > kInlineRank
+};
+
 class Node {
  public:
   explicit Node(const char* name, uint32_t num_outputs = 1);
@@ -44,7 +67,7 @@ class Node {
   Node& operator=(const Node&) = delete;
 
   // grads[i] is the gradient w.r.t. output i (undefined when nothing flowed there). Returns one
-  // gradient per next_edges() entry.
+  // gradient per input (see inputs()).
   virtual std::vector<Tensor> apply(std::vector<Tensor>&& grads) = 0;
   // Drops what backward would read (called after a non-retained backward).
   virtual void release() {}
@@ -52,26 +75,32 @@ class Node {
   const char* name() const { return name_; }
   uint32_t num_outputs() const { return num_outputs_; }
   uint64_t sequence_nr() const { return sequence_nr_; }
-  std::vector<Edge>& next_edges() { return next_edges_; }
-  const std::vector<Edge>& next_edges() const { return next_edges_; }
-  // Shapes/dtypes of the inputs, for the engine's check of returned gradients.
-  std::vector<Shape>& input_shapes() { return input_shapes_; }
-  std::vector<DType>& input_dtypes() { return input_dtypes_; }
-  const std::vector<Shape>& input_shapes() const { return input_shapes_; }
-  const std::vector<DType>& input_dtypes() const { return input_dtypes_; }
+  // One entry per recorded input: the edge its gradient flows along plus its shape and dtype.
+  std::vector<InputMeta>& inputs() { return inputs_; }
+  const std::vector<InputMeta>& inputs() const { return inputs_; }
+  // True for AccumulateGrad (the engine's test, instead of a dynamic_cast per node).
+  bool is_accumulate_grad() const { return is_accumulate_grad_; }
 
-  // Engine scratch (one backward at a time per graph).
+  // Engine scratch (one backward at a time per graph): the gradient slot for output i. Single-output
+  // nodes keep theirs inline; prepare_grad_slots() (re)sets them all to undefined.
+  void prepare_grad_slots() {
+    grad_single_ = Tensor();
+    if (num_outputs_ > 1) grad_multi_.assign(num_outputs_, Tensor());
+  }
+  Tensor& grad_slot(uint32_t i) { return num_outputs_ == 1 ? grad_single_ : grad_multi_[i]; }
   int64_t pending_ = 0;
   uint64_t epoch_ = 0;
-  std::vector<Tensor> grad_buffer_;
+
+ protected:
+  bool is_accumulate_grad_ = false;
 
  private:
   const char* name_;
   uint32_t num_outputs_;
   uint64_t sequence_nr_;
-  std::vector<Edge> next_edges_;
-  std::vector<Shape> input_shapes_;
-  std::vector<DType> input_dtypes_;
+  std::vector<InputMeta> inputs_;
+  Tensor grad_single_;
+  std::vector<Tensor> grad_multi_;
 };
 
 // Node for a leaf that requires grad: accumulates into the leaf's grad() (or hands the gradient to
@@ -133,13 +162,64 @@ Edge gradient_edge(const Tensor& t);
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 using BackwardFnMulti = std::function<std::vector<Tensor>(std::vector<Tensor>&& grad_outputs)>;
 
-// Records a single-output node producing `out` from `inputs`; marks `out` as requiring grad.
-void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, BackwardFn fn);
+namespace detail {
+[[noreturn]] void fail_released(const char* name);
+// A single- or multi-output node holding its backward callable by value (inside the node's own
+// allocation, however large the captures), so recording costs no std::function allocation.
+template <class F, bool Multi>
+class FnNode final : public Node {
+ public:
+  FnNode(const char* name, uint32_t outputs, F&& fn) : Node(name, outputs), fn_(std::move(fn)) {}
+  FnNode(const char* name, uint32_t outputs, const F& fn) : Node(name, outputs), fn_(fn) {}
+  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
+    if (!live_) fail_released(name());
+    if constexpr (Multi) {
+      return fn_(std::move(grads));
+    } else {
+      return fn_(grads[0]);
+    }
+  }
+  void release() override {
+    if (live_) {
+      live_ = false;
+      F dead(std::move(fn_));  // destroys what the captures held (moved-from lambdas keep nothing)
+    }
+  }
+
+ private:
+  F fn_;
+  bool live_ = true;
+};
+// Fills the node's inputs and marks the outputs as produced by it.
+void attach_inputs(Node& node, const std::vector<Tensor>& inputs);
+void attach_inputs(Node& node, std::initializer_list<std::reference_wrapper<const Tensor>> inputs);
+void attach_output(const std::shared_ptr<Node>& node, Tensor& out, uint32_t nr);
+}  // namespace detail
+
+// Records a single-output node producing `out` from `inputs`; marks `out` as requiring grad. `fn` is
+// any callable `std::vector<Tensor>(const Tensor& grad_output)` (a lambda or a BackwardFn).
+template <class F>
+void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, F&& fn) {
+  auto node = std::make_shared<detail::FnNode<std::decay_t<F>, false>>(name, 1, std::forward<F>(fn));
+  detail::attach_inputs(*node, inputs);
+  detail::attach_output(node, out, 0);
+}
 // Same, for a braced list of inputs (no vector is built): record("add", {a, b}, out, fn).
+template <class F>
 void record(const char* name, std::initializer_list<std::reference_wrapper<const Tensor>> inputs, Tensor& out,
-            BackwardFn fn);
-// Records one node with several outputs (grad_outputs[i] may be undefined when output i got none).
-void record_multi(const char* name, const std::vector<Tensor>& inputs, std::vector<Tensor*> outputs,
-                  BackwardFnMulti fn);
+            F&& fn) {
+  auto node = std::make_shared<detail::FnNode<std::decay_t<F>, false>>(name, 1, std::forward<F>(fn));
+  detail::attach_inputs(*node, inputs);
+  detail::attach_output(node, out, 0);
+}
+// Records one node with several outputs (grad_outputs[i] may be undefined when output i got none);
+// `fn` is any callable `std::vector<Tensor>(std::vector<Tensor>&& grad_outputs)`.
+template <class F>
+void record_multi(const char* name, const std::vector<Tensor>& inputs, std::vector<Tensor*> outputs, F&& fn) {
+  auto node = std::make_shared<detail::FnNode<std::decay_t<F>, true>>(name, static_cast<uint32_t>(outputs.size()),
+                                                                      std::forward<F>(fn));
+  detail::attach_inputs(*node, inputs);
+  for (size_t i = 0; i < outputs.size(); ++i) detail::attach_output(node, *outputs[i], static_cast<uint32_t>(i));
+}
 
 }  // namespace keel
