@@ -182,5 +182,50 @@ TEST(KerasWeights, ByNameMatchesNamesAndSkipMismatchReportsWhatItSkipped) {
   EXPECT_THROW(load_weights(*b, dir.path("w.h5"), LoadWeightsOptions{false, true}), Error);
 }
 
+
+TEST(KerasWeights, DtypeAndWeightCountMismatchesAreErrors) {
+  ScratchDir dir;
+  auto a = mlp(5, "e0", "e1");
+  KerasH5File f;
+  f.layers = model_h5_layers(*a);
+  f.layers[1].weights[1].second = f.layers[1].weights[1].second.to(DType::f64);
+  write_keras_h5_weights(dir.path("f64.h5"), f);
+  try {
+    load_weights(*a, dir.path("f64.h5"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "load_weights: layer 'e1' weight 'bias': model has [3] f32, file has [3] f64 (file " +
+                                         dir.path("f64.h5") + ")");
+  }
+  f.layers = model_h5_layers(*a);
+  f.layers[0].weights.pop_back();
+  write_keras_h5_weights(dir.path("short.h5"), f);
+  try {
+    load_weights(*a, dir.path("short.h5"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "load_weights: layer 'e0' has 2 weights, file layer 'e0' has 1 (file " +
+                                         dir.path("short.h5") + ")");
+  }
+}
+
+TEST(KerasWeights, ModelsNotOwnedBySharedPtrAndUnbuiltModels) {
+  ScratchDir dir;
+  Sequential a({layers::Dense(DenseOptions(4).input_shape({6})), layers::Dense(2)});
+  Sequential b({layers::Dense(DenseOptions(4).input_shape({6})), layers::Dense(2)});
+  save_weights(a, dir.path("ck"));
+  EXPECT_EQ(load_weights(b, dir.path("ck")).weights_loaded, 4u);
+  EXPECT_TRUE(a(batch()).equal(b(batch())));
+  save_weights(a, dir.path("w.h5"));
+  Sequential unbuilt({layers::Dense(4), layers::Dense(2)});
+  try {
+    load_weights(unbuilt, dir.path("w.h5"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not built"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_weights(unbuilt, dir.path("ck")), Error);
+}
+
 }  // namespace
 }  // namespace keel::keras
