@@ -1,0 +1,218 @@
+// save_model / load_model: Keras HDF5 full-model files and SavedModel-style directories.
+#include "keel/keras/saving/save_model.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "keel/checkpoint/bundle.h"
+#include "keel/checkpoint/checkpoint_state.h"
+#include "keel/checkpoint/object_path.h"
+#include "keel/graph/error.h"
+#include "keel/keras/saving/h5/keras_h5.h"
+#include "keel/keras/saving/weights.h"
+
+namespace keel::keras {
+namespace fs = std::filesystem;
+namespace {
+
+// ---- protobuf wire format (length-delimited fields only)
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void put_bytes(std::string& out, int field, const std::string& s) {
+  if (s.empty()) return;  // proto3 default
+  put_varint(out, (static_cast<uint64_t>(field) << 3) | 2);
+  put_varint(out, s.size());
+  out += s;
+}
+
+struct WireReader {
+  const std::string& b;
+  size_t pos;
+  const std::string& file;
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      KEEL_CHECK(pos < b.size(), "load_model: ", file, " is truncated (varint at byte ", pos, ")");
+      const auto c = static_cast<uint8_t>(b[pos++]);
+      v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if ((c & 0x80) == 0) return v;
+    }
+    throw Error("load_model: " + file + ": varint longer than 10 bytes at byte " + std::to_string(pos));
+  }
+  std::string bytes() {
+    const uint64_t n = varint();
+    KEEL_CHECK(n <= b.size() - pos, "load_model: ", file, ": field of ", n, " bytes at byte ", pos, " exceeds the ",
+               b.size(), "-byte file");
+    std::string s = b.substr(pos, n);
+    pos += n;
+    return s;
+  }
+  void skip(int wire_type) {
+    switch (wire_type) {
+      case 0: varint(); return;
+      case 1: KEEL_CHECK(b.size() - pos >= 8, "load_model: ", file, " is truncated"); pos += 8; return;
+      case 2: bytes(); return;
+      case 5: KEEL_CHECK(b.size() - pos >= 4, "load_model: ", file, " is truncated"); pos += 4; return;
+      default: throw Error("load_model: " + file + ": unsupported wire type " + std::to_string(wire_type));
+    }
+  }
+};
+
+std::string read_file_bounded(const std::string& path, uintmax_t limit) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  KEEL_CHECK(!ec, "load_model: cannot read ", path, ": ", ec.message());
+  KEEL_CHECK(size <= limit, "load_model: ", path, " has ", size, " bytes, more than the ", limit, " allowed");
+  std::ifstream in(path, std::ios::binary);
+  std::string s(size, '\0');
+  in.read(s.data(), static_cast<std::streamsize>(size));
+  KEEL_CHECK(in.gcount() == static_cast<std::streamsize>(size), "load_model: short read of ", path);
+  return s;
+}
+
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  KEEL_CHECK(fd >= 0, "save_model: cannot open ", path, " to fsync: ", std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  KEEL_CHECK(rc == 0, "save_model: fsync of ", path, " failed: ", std::strerror(err));
+}
+
+std::string temp_sibling(const std::string& path) {
+  static std::atomic<int> counter{0};
+  return path + ".keel-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+void write_directory(const Model& model, const std::string& dir) {
+  fs::create_directories(dir + "/variables");
+  fs::create_directories(dir + "/assets");
+  const std::string prefix = dir + "/variables/variables";
+  write_model_checkpoint(model, prefix);
+  SavedModelProto m;
+  m.model_config = model.to_json();
+  {
+    BundleReader r(prefix);
+    m.object_graph = r.read(kObjectGraphKey).data<std::string>()[0];
+  }
+  atomic_write_file(dir + "/" + kSavedModelFilename, serialize_saved_model(m));
+  fsync_path(dir + "/variables");
+  fsync_path(dir + "/assets");
+  fsync_path(dir);
+}
+
+std::string parent_of(const std::string& path) {
+  const fs::path p(path);
+  return p.has_parent_path() ? p.parent_path().string() : ".";
+}
+
+}  // namespace
+
+std::string serialize_saved_model(const SavedModelProto& m) {
+  std::string out;
+  put_bytes(out, 1, m.format);
+  put_bytes(out, 2, m.keras_version);
+  put_bytes(out, 3, m.backend);
+  put_bytes(out, 4, m.model_config);
+  put_bytes(out, 5, m.object_graph);
+  return out;
+}
+
+SavedModelProto parse_saved_model(const std::string& bytes, const std::string& file) {
+  SavedModelProto m;
+  m.format.clear();
+  m.keras_version.clear();
+  m.backend.clear();
+  WireReader r{bytes, 0, file};
+  while (r.pos < bytes.size()) {
+    const uint64_t tag = r.varint();
+    const int field = static_cast<int>(tag >> 3), wire = static_cast<int>(tag & 7);
+    if (wire == 2 && field >= 1 && field <= 5) {
+      std::string s = r.bytes();
+      switch (field) {
+        case 1: m.format = std::move(s); break;
+        case 2: m.keras_version = std::move(s); break;
+        case 3: m.backend = std::move(s); break;
+        case 4: m.model_config = std::move(s); break;
+        default: m.object_graph = std::move(s); break;
+      }
+    } else {
+      r.skip(wire);
+    }
+  }
+  KEEL_CHECK(m.format == kSavedModelFormat, "load_model: ", file, " is not a keel Keras SavedModel (format marker '",
+             m.format, "', expected '", kSavedModelFormat, "')");
+  KEEL_CHECK(!m.model_config.empty(), "load_model: ", file, " has no model config");
+  return m;
+}
+
+void save_model(const Model& model, const std::string& path, const std::function<void(const char*)>& hook) {
+  KEEL_CHECK(!path.empty(), "save_model: empty path");
+  if (is_h5_path(path)) {
+    KerasH5File f;
+    f.model_config = model.to_json();
+    f.layers = model_h5_layers(model);
+    write_keras_h5_model(path, f);  // temp file, fsync, rename, fsync dir
+    return;
+  }
+  std::string target = path;
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  KEEL_CHECK(!fs::exists(target) || fs::is_directory(target), "save_model: ", target,
+             " exists and is not a directory");
+  fs::create_directories(parent_of(target));
+  const std::string tmp = temp_sibling(target);
+  try {
+    write_directory(model, tmp);
+    if (hook) hook("temp_written");
+    if (fs::exists(target)) {
+      KEEL_CHECK(::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0,
+                 "save_model: cannot swap ", tmp, " and ", target, ": ", std::strerror(errno));
+      if (hook) hook("swapped");
+      fsync_directory(parent_of(target));
+      fs::remove_all(tmp);  // now the old directory
+    } else {
+      KEEL_CHECK(::rename(tmp.c_str(), target.c_str()) == 0, "save_model: cannot rename ", tmp, " to ", target, ": ",
+                 std::strerror(errno));
+      if (hook) hook("swapped");
+    }
+    fsync_directory(parent_of(target));
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+std::shared_ptr<Model> load_model(const std::string& path) {
+  KEEL_CHECK(!path.empty(), "load_model: empty path");
+  if (is_h5_path(path)) {
+    const KerasH5File f = read_keras_h5(path);
+    KEEL_CHECK(f.model_config.has_value(), "load_model: ", path,
+               " has no model_config (a save_weights file? use load_weights)");
+    auto model = model_from_json(*f.model_config);
+    load_h5_layers(*model, f.layers, path, {});
+    return model;
+  }
+  const std::string pb = path + "/" + kSavedModelFilename;
+  KEEL_CHECK(fs::is_regular_file(pb), "load_model: ", path, " is neither an .h5 file nor a directory with ",
+             kSavedModelFilename);
+  const SavedModelProto m = parse_saved_model(read_file_bounded(pb, uintmax_t{1} << 30), pb);
+  auto model = model_from_json(m.model_config);
+  read_model_checkpoint(*model, path + "/variables/variables");
+  return model;
+}
+
+}  // namespace keel::keras

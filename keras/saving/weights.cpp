@@ -1,0 +1,229 @@
+// save_weights / load_weights: Keras HDF5 weights files and object-based checkpoints of a model.
+#include "keel/keras/saving/weights.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "keel/checkpoint/bundle.h"
+#include "keel/checkpoint/checkpoint.h"
+#include "keel/checkpoint/checkpoint_state.h"
+#include "keel/checkpoint/object_graph.h"
+#include "keel/checkpoint/object_path.h"
+#include "keel/checkpoint/restore.h"
+#include "keel/graph/error.h"
+#include "keel/graph/node.h"
+
+namespace keel::keras {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string type_str(const Shape& s, DType d) { return shape_str(s) + " " + dtype_name(d); }
+
+std::string short_name(const std::string& variable_name) {
+  const auto slash = variable_name.rfind('/');
+  return slash == std::string::npos ? variable_name : variable_name.substr(slash + 1);
+}
+
+// The model as a shared_ptr: its own when it is owned by one, else a non-owning alias.
+std::shared_ptr<Trackable> as_root(const Model& model) {
+  auto& m = const_cast<Model&>(model);
+  if (auto owned = m.weak_from_this().lock()) return owned;
+  return std::shared_ptr<Trackable>(std::shared_ptr<Trackable>(), &m);
+}
+
+struct Pair {
+  std::shared_ptr<Layer> layer;
+  const H5LayerWeights* stored;
+};
+
+// Checks one layer against its stored weights; returns the problem, or "" when they fit.
+std::string mismatch(const Layer& layer, const H5LayerWeights& stored, const std::string& file) {
+  const auto vars = layer.weights();
+  std::ostringstream os;
+  if (vars.size() != stored.weights.size()) {
+    os << "load_weights: layer '" << layer.name() << "' has " << vars.size() << " weights, file layer '"
+       << stored.layer_name << "' has " << stored.weights.size() << " (file " << file << ")";
+    return os.str();
+  }
+  for (size_t i = 0; i < vars.size(); ++i) {
+    const Tensor& v = stored.weights[i].second;
+    if (vars[i].shape() != v.shape() || vars[i].dtype() != v.dtype()) {
+      os << "load_weights: layer '" << layer.name() << "' weight '" << short_name(vars[i].name())
+         << "': model has " << type_str(vars[i].shape(), vars[i].dtype()) << ", file has "
+         << type_str(v.shape(), v.dtype()) << " (file " << file << ")";
+      return os.str();
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool is_h5_path(const std::string& path) {
+  return ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".keras");
+}
+
+std::vector<H5LayerWeights> model_h5_layers(const Model& model) {
+  std::vector<H5LayerWeights> out;
+  for (const auto& l : model.layers()) {
+    H5LayerWeights lw;
+    lw.layer_name = l->name();
+    for (const auto& v : l->weights()) lw.weights.emplace_back(v.name() + ":0", v.value().detach());
+    out.push_back(std::move(lw));
+  }
+  return out;
+}
+
+LoadWeightsResult load_h5_layers(Model& model, const std::vector<H5LayerWeights>& layers, const std::string& file,
+                                 const LoadWeightsOptions& options) {
+  LoadWeightsResult result;
+  result.path = file;
+  result.h5 = true;
+  std::vector<Pair> pairs;
+  if (!options.by_name) {
+    // Keras's order-based rule: layers with weights, in model order, on both sides.
+    std::vector<std::shared_ptr<Layer>> live;
+    for (const auto& l : model.layers()) {
+      if (!l->weights().empty()) live.push_back(l);
+    }
+    std::vector<const H5LayerWeights*> stored;
+    for (const auto& s : layers) {
+      if (!s.weights.empty()) stored.push_back(&s);
+    }
+    if (live.empty() && !model.layers().empty() && !stored.empty()) {
+      bool any_unbuilt = false;
+      for (const auto& l : model.layers()) any_unbuilt = any_unbuilt || !l->built();
+      KEEL_CHECK(!any_unbuilt, "load_weights: model '", model.name(),
+                 "' is not built (build it or call it once before loading weights) (file ", file, ")");
+    }
+    KEEL_CHECK(live.size() == stored.size(), "load_weights: the model '", model.name(), "' has ", live.size(),
+               " layers with weights, the file has ", stored.size(), " (file ", file, ")");
+    for (size_t i = 0; i < live.size(); ++i) pairs.push_back({live[i], stored[i]});
+  } else {
+    std::map<std::string, std::shared_ptr<Layer>> by_name;
+    for (const auto& l : model.layers()) by_name[l->name()] = l;
+    for (const auto& s : layers) {
+      auto it = by_name.find(s.layer_name);
+      if (it == by_name.end()) continue;  // Keras ignores file layers the model lacks
+      pairs.push_back({it->second, &s});
+    }
+  }
+  // Validate everything first.
+  std::vector<Pair> accepted;
+  for (const auto& p : pairs) {
+    const std::string problem = mismatch(*p.layer, *p.stored, file);
+    if (problem.empty()) {
+      accepted.push_back(p);
+    } else if (options.by_name && options.skip_mismatch) {
+      result.skipped.push_back(problem);
+    } else {
+      throw Error(problem);
+    }
+  }
+  for (const auto& p : accepted) {
+    const auto vars = p.layer->weights();
+    for (size_t i = 0; i < vars.size(); ++i) {
+      NoGradGuard no_grad;
+      vars[i].assign(p.stored->weights[i].second);
+      ++result.weights_loaded;
+    }
+  }
+  return result;
+}
+
+void write_model_checkpoint(const Model& model, const std::string& prefix) {
+  const auto nodes = walk_live_graph(as_root(model));
+  const auto graph = build_object_graph(nodes);
+  BundleWriter w(prefix);
+  w.add(kObjectGraphKey, Tensor::strings({serialize_object_graph(graph)}, {}));
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    const auto& n = nodes[id];
+    for (const auto& a : graph.nodes(static_cast<int>(id)).attributes()) {
+      if (a.name() == kVariableValueName) {
+        w.add(a.checkpoint_key(), n.variable.value().detach());
+      } else if (a.name() == kStateAttributeName) {
+        w.add(a.checkpoint_key(), Tensor::strings({n.object->save_state()}, {}));
+      }
+    }
+  }
+  w.finish();
+}
+
+size_t read_model_checkpoint(Model& model, const std::string& prefix) {
+  const auto root = as_root(model);
+  {
+    BundleReader reader(prefix);
+    const Tensor g = reader.read(kObjectGraphKey);
+    KEEL_CHECK(g.numel() == 1, "load_weights: ", kObjectGraphKey, " is not a scalar (checkpoint ", prefix, ")");
+    const auto stored = parse_object_graph(g.data<std::string>()[0], prefix);
+    const auto paths = object_graph_paths(stored);
+    std::map<std::string, std::string> key_of;  // stored object path -> VARIABLE_VALUE key
+    for (int i = 0; i < stored.nodes_size(); ++i) {
+      for (const auto& a : stored.nodes(i).attributes()) {
+        if (a.name() == kVariableValueName && !paths[i].empty()) key_of[paths[i]] = a.checkpoint_key();
+      }
+    }
+    size_t variables = 0;
+    for (const auto& n : walk_live_graph(root)) {
+      if (!n.variable.defined()) continue;
+      ++variables;
+      auto it = key_of.find(n.path);
+      KEEL_CHECK(it != key_of.end() && reader.contains(it->second), "load_weights: '", n.path, "' (variable ",
+                 n.variable.name(), ") is not in checkpoint ", prefix);
+      const BundleEntry& e = reader.entry(it->second);
+      KEEL_CHECK(e.dtype.has_value() && e.shape == n.variable.shape() && *e.dtype == n.variable.dtype(),
+                 "load_weights: '", n.path, "' (variable ", n.variable.name(), "): model has ",
+                 type_str(n.variable.shape(), n.variable.dtype()), ", file has ", shape_str(e.shape), " ",
+                 e.dtype ? dtype_name(*e.dtype) : tf_dtype_name(e.tf_dtype).c_str(), " (checkpoint ", prefix, ")");
+    }
+    KEEL_CHECK(variables > 0, "load_weights: model '", model.name(), "' has no weights (is it built?) (checkpoint ",
+               prefix, ")");
+  }
+  auto r = std::make_shared<detail::Restorer>(prefix);
+  r->restore_into(root);
+  CheckpointLoadStatus status(r, root);
+  status.expect_partial();
+  status.assert_existing_objects_matched();
+  return status.restored_count();
+}
+
+void save_weights(const Model& model, const std::string& path) {
+  KEEL_CHECK(!path.empty(), "save_weights: empty path");
+  if (is_h5_path(path)) {
+    KerasH5File f;
+    f.layout = KerasH5Layout::weights_only;
+    f.layers = model_h5_layers(model);
+    write_keras_h5_weights(path, f);
+    return;
+  }
+  write_model_checkpoint(model, path);
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  CheckpointStateFile state;
+  state.model_checkpoint_path = p.filename().string();
+  state.all_model_checkpoint_paths = {state.model_checkpoint_path};
+  write_checkpoint_state(dir, state);
+}
+
+LoadWeightsResult load_weights(Model& model, const std::string& path, const LoadWeightsOptions& options) {
+  KEEL_CHECK(!path.empty(), "load_weights: empty path");
+  KEEL_CHECK(!options.skip_mismatch || options.by_name, "load_weights: skip_mismatch requires by_name (file ", path,
+             ")");
+  if (is_h5_path(path)) {
+    const KerasH5File f = read_keras_h5(path);
+    return load_h5_layers(model, f.layers, path, options);
+  }
+  KEEL_CHECK(!options.by_name, "load_weights: by_name applies only to .h5 files (checkpoint ", path, ")");
+  LoadWeightsResult result;
+  result.path = path;
+  result.weights_loaded = read_model_checkpoint(model, path);
+  return result;
+}
+
+}  // namespace keel::keras
