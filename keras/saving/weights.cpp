@@ -184,7 +184,7 @@ size_t read_model_checkpoint(Model& model, const std::string& prefix) {
     KEEL_CHECK(variables > 0, "load_weights: model '", model.name(), "' has no weights (is it built?) (checkpoint ",
                prefix, ")");
   }
-  auto r = std::make_shared<detail::Restorer>(prefix);
+  auto r = std::make_shared<::keel::detail::Restorer>(prefix);
   r->restore_into(root);
   CheckpointLoadStatus status(r, root);
   status.expect_partial();
