@@ -121,9 +121,8 @@ Variable Checkpoint::save_counter() {
   return counter_;
 }
 
-std::string Checkpoint::write(const std::string& prefix) {
-  KEEL_CHECK(!prefix.empty(), "Checkpoint::write: empty prefix");
-  const auto nodes = walk_live_graph(root_);
+void write_graph_bundle(const std::shared_ptr<Trackable>& root, const std::string& prefix) {
+  const auto nodes = walk_live_graph(root);
   const auto graph = build_object_graph(nodes);
   BundleWriter w(prefix);
   w.add(kObjectGraphKey, Tensor::strings({serialize_object_graph(graph)}, {}));
@@ -138,6 +137,11 @@ std::string Checkpoint::write(const std::string& prefix) {
     }
   }
   w.finish();
+}
+
+std::string Checkpoint::write(const std::string& prefix) {
+  KEEL_CHECK(!prefix.empty(), "Checkpoint::write: empty prefix");
+  write_graph_bundle(root_, prefix);
   return prefix;
 }
 

@@ -48,6 +48,10 @@ std::vector<LiveNode> walk_live_graph(const std::shared_ptr<Trackable>& root);
 tf::TrackableObjectGraph build_object_graph(const std::vector<LiveNode>& nodes);
 
 std::string serialize_object_graph(const tf::TrackableObjectGraph& g);
+
+// Writes the whole live graph under `root` as a tensor bundle at exactly `prefix`: the object graph
+// under _CHECKPOINTABLE_OBJECT_GRAPH, every variable value and every object's state. Durable on return.
+void write_graph_bundle(const std::shared_ptr<Trackable>& root, const std::string& prefix);
 // `file` names the checkpoint in errors. Rejects out-of-range node ids and oversized input.
 tf::TrackableObjectGraph parse_object_graph(const std::string& bytes, const std::string& file);
 

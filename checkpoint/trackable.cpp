@@ -18,19 +18,24 @@ void check_child_name(const std::string& name, const char* what) {
 }
 }  // namespace
 
+namespace {
+// Replaces the edge of the same name, or appends a new one (registration order is kept).
+void upsert(std::vector<TrackableChild>& edges, const TrackableChild& edge) {
+  for (auto& c : edges) {
+    if (c.name == edge.name) {
+      c = edge;
+      return;
+    }
+  }
+  edges.push_back(edge);
+}
+}  // namespace
+
 void Trackable::track(const std::string& name, std::shared_ptr<Trackable> child) {
   check_child_name(name, "track");
   KEEL_CHECK(child != nullptr, "Trackable::track: child '", name, "' is null");
   TrackableChild edge{name, child, Variable()};
-  bool replaced = false;
-  for (auto& c : tracked_) {
-    if (c.name == name) {
-      c = edge;
-      replaced = true;
-      break;
-    }
-  }
-  if (!replaced) tracked_.push_back(edge);
+  upsert(tracked_, edge);
   auto it = deferred_objs_.find(name);
   if (it != deferred_objs_.end()) {
     DeferredObjectRestore fn = std::move(it->second);
@@ -43,15 +48,7 @@ void Trackable::track_variable(const std::string& name, const Variable& v) {
   check_child_name(name, "track_variable");
   KEEL_CHECK(v.defined(), "Trackable::track_variable: variable '", name, "' is undefined");
   TrackableChild edge{name, nullptr, v};
-  bool replaced = false;
-  for (auto& c : tracked_) {
-    if (c.name == name) {
-      c = edge;
-      replaced = true;
-      break;
-    }
-  }
-  if (!replaced) tracked_.push_back(edge);
+  upsert(tracked_, edge);
   auto it = deferred_vars_.find(name);
   if (it != deferred_vars_.end()) {
     DeferredVariableRestore fn = std::move(it->second);

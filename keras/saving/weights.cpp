@@ -137,21 +137,7 @@ LoadWeightsResult load_h5_layers(Model& model, const std::vector<H5LayerWeights>
 }
 
 void write_model_checkpoint(const Model& model, const std::string& prefix) {
-  const auto nodes = walk_live_graph(as_root(model));
-  const auto graph = build_object_graph(nodes);
-  BundleWriter w(prefix);
-  w.add(kObjectGraphKey, Tensor::strings({serialize_object_graph(graph)}, {}));
-  for (size_t id = 0; id < nodes.size(); ++id) {
-    const auto& n = nodes[id];
-    for (const auto& a : graph.nodes(static_cast<int>(id)).attributes()) {
-      if (a.name() == kVariableValueName) {
-        w.add(a.checkpoint_key(), n.variable.value().detach());
-      } else if (a.name() == kStateAttributeName) {
-        w.add(a.checkpoint_key(), Tensor::strings({n.object->save_state()}, {}));
-      }
-    }
-  }
-  w.finish();
+  write_graph_bundle(as_root(model), prefix);
 }
 
 size_t read_model_checkpoint(Model& model, const std::string& prefix) {
