@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages keel needs, skipping what is already installed. Idempotent; needs root.
 set -euo pipefail
+# ocl-icd-opencl-dev: a Recommends of libdnnl-dev that its CMake config (dnnl-config.cmake) requires.
 pkgs=(cmake ninja-build g++ pkg-config
-      libdnnl-dev libprotobuf-dev protobuf-compiler libhdf5-dev libboost-serialization-dev
+      libdnnl-dev ocl-icd-opencl-dev libprotobuf-dev protobuf-compiler libhdf5-dev libboost-serialization-dev
       nlohmann-json3-dev libleveldb-dev libsnappy-dev zlib1g-dev
       libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist)
 [ "${KEEL_WITH_FUZZ:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
