@@ -262,6 +262,21 @@ TEST(ModelCheckpoint, MaxToKeepRotatesBundlesFilesAndDirectories) {
   }
 }
 
+TEST(ModelCheckpoint, AFailedSaveDeletesNothing) {
+  TempDir tmp;
+  auto model = tiny_model(1);
+  // Epoch 2's h5 file cannot be written (a directory is in the way): fit fails, epoch 1's file stays.
+  fs::create_directories(tmp / "w-2.h5/blocker");
+  auto cp = std::make_shared<ModelCheckpoint>(tmp / "w-{epoch}.h5",
+                                              ModelCheckpointOptions().save_weights_only(true).max_to_keep(1));
+  EXPECT_THROW(model->fit(data().x_train, data().y_train, fit_options(3).callback(cp)), Error);
+  EXPECT_EQ(listing(tmp.path()), (std::vector<std::string>{"w-1.h5", "w-2.h5"}));
+  EXPECT_TRUE(fs::is_regular_file(tmp / "w-1.h5"));
+  EXPECT_EQ(cp->kept(), std::vector<std::string>{tmp / "w-1.h5"});
+  auto fresh = tiny_model(100);
+  EXPECT_EQ(load_weights(*fresh, tmp / "w-1.h5").weights_loaded, 4u);
+}
+
 TEST(ModelCheckpoint, BatchSaveFreqCountsAcrossEpochs) {
   TempDir tmp;
   auto model = tiny_model(1);
