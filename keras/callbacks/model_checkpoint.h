@@ -35,7 +35,10 @@
 // State (saved with checkpoints, restored by BackupAndRestore): best, epochs and batches since the
 // last save, the last batch seen, the current epoch and the list of files kept for max_to_keep, so a
 // resumed run neither overwrites a better model nor forgets which files to rotate. fit() does not
-// reset any of it (Keras keeps `best` across fit calls on the same callback).
+// reset any of it (Keras keeps `best` across fit calls on the same callback). The state record
+// (keras/callbacks/state_io.h, kind "ModelCheckpoint", version 1) holds, in order: best (double
+// bits), epochs since the last save (int), batches since the last save, last batch seen (int64),
+// current epoch (int), then the count and the kept paths (strings).
 #pragma once
 
 #include <iosfwd>
