@@ -1,6 +1,7 @@
 // save_weights / load_weights: Keras HDF5 weights files and object-based checkpoints of a model.
 #include "keel/keras/saving/weights.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -27,13 +28,6 @@ std::string type_str(const Shape& s, DType d) { return shape_str(s) + " " + dtyp
 std::string short_name(const std::string& variable_name) {
   const auto slash = variable_name.rfind('/');
   return slash == std::string::npos ? variable_name : variable_name.substr(slash + 1);
-}
-
-// The model as a shared_ptr: its own when it is owned by one, else a non-owning alias.
-std::shared_ptr<Trackable> as_root(const Model& model) {
-  auto& m = const_cast<Model&>(model);
-  if (auto owned = m.weak_from_this().lock()) return owned;
-  return std::shared_ptr<Trackable>(std::shared_ptr<Trackable>(), &m);
 }
 
 struct Pair {
@@ -63,6 +57,12 @@ std::string mismatch(const Layer& layer, const H5LayerWeights& stored, const std
 }
 
 }  // namespace
+
+std::shared_ptr<Trackable> model_as_trackable(const Model& model) {
+  auto& m = const_cast<Model&>(model);
+  if (auto owned = m.weak_from_this().lock()) return owned;
+  return std::shared_ptr<Trackable>(std::shared_ptr<Trackable>(), &m);
+}
 
 bool is_h5_path(const std::string& path) {
   return ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".keras");
@@ -137,11 +137,13 @@ LoadWeightsResult load_h5_layers(Model& model, const std::vector<H5LayerWeights>
 }
 
 void write_model_checkpoint(const Model& model, const std::string& prefix) {
-  write_graph_bundle(as_root(model), prefix);
+  write_graph_bundle(model_as_trackable(model), prefix);
 }
 
-size_t read_model_checkpoint(Model& model, const std::string& prefix) {
-  const auto root = as_root(model);
+ModelCheckpointRead read_model_checkpoint(Model& model, const std::string& prefix) {
+  const auto root = model_as_trackable(model);
+  std::set<const void*> model_weights;
+  for (const Variable& v : model.weights()) model_weights.insert(v.id());
   {
     BundleReader reader(prefix);
     const Tensor g = reader.read(kObjectGraphKey);
@@ -154,9 +156,12 @@ size_t read_model_checkpoint(Model& model, const std::string& prefix) {
         if (a.name() == kVariableValueName && !paths[i].empty()) key_of[paths[i]] = a.checkpoint_key();
       }
     }
+    // Every model weight must be stored with its shape and dtype. Other values (the optimizer's, the
+    // metrics', generator states) are restored when present: a checkpoint of an uncompiled model loads
+    // into a compiled one, and the other way round the optimizer's values wait for compile().
     size_t variables = 0;
     for (const auto& n : walk_live_graph(root)) {
-      if (!n.variable.defined()) continue;
+      if (!n.variable.defined() || !model_weights.count(n.variable.id())) continue;
       ++variables;
       auto it = key_of.find(n.path);
       KEEL_CHECK(it != key_of.end() && reader.contains(it->second), "load_weights: '", n.path, "' (variable ",
@@ -169,13 +174,18 @@ size_t read_model_checkpoint(Model& model, const std::string& prefix) {
     }
     KEEL_CHECK(variables > 0, "load_weights: model '", model.name(), "' has no weights (is it built?) (checkpoint ",
                prefix, ")");
+    KEEL_CHECK(variables == model_weights.size(), "load_weights: model '", model.name(), "' has ",
+               model_weights.size(), " weights, ", variables, " of them reachable from the model (checkpoint ",
+               prefix, ")");
   }
   auto r = std::make_shared<::keel::detail::Restorer>(prefix);
   r->restore_into(root);
   CheckpointLoadStatus status(r, root);
   status.expect_partial();
-  status.assert_existing_objects_matched();
-  return status.restored_count();
+  ModelCheckpointRead out;
+  out.weights = model_weights.size();
+  out.other_values = status.restored_count() - std::min(status.restored_count(), out.weights);
+  return out;
 }
 
 void save_weights(const Model& model, const std::string& path) {
@@ -208,7 +218,9 @@ LoadWeightsResult load_weights(Model& model, const std::string& path, const Load
   KEEL_CHECK(!options.by_name, "load_weights: by_name applies only to .h5 files (checkpoint ", path, ")");
   LoadWeightsResult result;
   result.path = path;
-  result.weights_loaded = read_model_checkpoint(model, path);
+  const ModelCheckpointRead read = read_model_checkpoint(model, path);
+  result.weights_loaded = read.weights;
+  result.other_values_loaded = read.other_values;
   return result;
 }
 
