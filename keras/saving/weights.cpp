@@ -30,6 +30,19 @@ std::string short_name(const std::string& variable_name) {
   return slash == std::string::npos ? variable_name : variable_name.substr(slash + 1);
 }
 
+// "layer 'dense' weight 'kernel'" from the variable name "dense/kernel".
+std::string weight_label(const std::string& variable_name) {
+  const auto slash = variable_name.rfind('/');
+  if (slash == std::string::npos) return "weight '" + variable_name + "'";
+  return "layer '" + variable_name.substr(0, slash) + "' weight '" + variable_name.substr(slash + 1) + "'";
+}
+
+std::string list_str(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + "]";
+}
+
 struct Pair {
   std::shared_ptr<Layer> layer;
   const H5LayerWeights* stored;
@@ -40,8 +53,12 @@ std::string mismatch(const Layer& layer, const H5LayerWeights& stored, const std
   const auto vars = layer.weights();
   std::ostringstream os;
   if (vars.size() != stored.weights.size()) {
-    os << "load_weights: layer '" << layer.name() << "' has " << vars.size() << " weights, file layer '"
-       << stored.layer_name << "' has " << stored.weights.size() << " (file " << file << ")";
+    std::vector<std::string> mine, theirs;
+    for (const auto& v : vars) mine.push_back(short_name(v.name()));
+    for (const auto& w : stored.weights) theirs.push_back(w.first);
+    os << "load_weights: layer '" << layer.name() << "' has " << vars.size() << " weights " << list_str(mine)
+       << ", file layer '" << stored.layer_name << "' has " << stored.weights.size() << " " << list_str(theirs)
+       << " (file " << file << ")";
     return os.str();
   }
   for (size_t i = 0; i < vars.size(); ++i) {
@@ -101,8 +118,13 @@ LoadWeightsResult load_h5_layers(Model& model, const std::vector<H5LayerWeights>
       KEEL_CHECK(!any_unbuilt, "load_weights: model '", model.name(),
                  "' is not built (build it or call it once before loading weights) (file ", file, ")");
     }
-    KEEL_CHECK(live.size() == stored.size(), "load_weights: the model '", model.name(), "' has ", live.size(),
-               " layers with weights, the file has ", stored.size(), " (file ", file, ")");
+    if (live.size() != stored.size()) {
+      std::vector<std::string> mine, theirs;
+      for (const auto& l : live) mine.push_back(l->name());
+      for (const auto* s : stored) theirs.push_back(s->layer_name);
+      KEEL_FAIL("load_weights: the model '", model.name(), "' has ", live.size(), " layers with weights ",
+                list_str(mine), ", the file has ", stored.size(), " ", list_str(theirs), " (file ", file, ")");
+    }
     for (size_t i = 0; i < live.size(); ++i) pairs.push_back({live[i], stored[i]});
   } else {
     std::map<std::string, std::shared_ptr<Layer>> by_name;
@@ -164,11 +186,12 @@ ModelCheckpointRead read_model_checkpoint(Model& model, const std::string& prefi
       if (!n.variable.defined() || !model_weights.count(n.variable.id())) continue;
       ++variables;
       auto it = key_of.find(n.path);
-      KEEL_CHECK(it != key_of.end() && reader.contains(it->second), "load_weights: '", n.path, "' (variable ",
-                 n.variable.name(), ") is not in checkpoint ", prefix);
+      const std::string what = weight_label(n.variable.name()) + " ('" + n.path + "')";
+      KEEL_CHECK(it != key_of.end() && reader.contains(it->second), "load_weights: ", what, " is not in checkpoint ",
+                 prefix);
       const BundleEntry& e = reader.entry(it->second);
       KEEL_CHECK(e.dtype.has_value() && e.shape == n.variable.shape() && *e.dtype == n.variable.dtype(),
-                 "load_weights: '", n.path, "' (variable ", n.variable.name(), "): model has ",
+                 "load_weights: ", what, ": model has ",
                  type_str(n.variable.shape(), n.variable.dtype()), ", file has ", shape_str(e.shape), " ",
                  e.dtype ? dtype_name(*e.dtype) : tf_dtype_name(e.tf_dtype).c_str(), " (checkpoint ", prefix, ")");
     }

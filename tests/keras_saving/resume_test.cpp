@@ -227,5 +227,25 @@ TEST_F(OneThread, H5OptimizerWeightMismatchNamesWeightShapesAndFile) {
   EXPECT_THROW(load_model(path), Error);
 }
 
+TEST(KerasCheckpointWeights, ShapeMismatchNamesLayerWeightShapesAndCheckpoint) {
+  ScratchDir dir;
+  auto dense = [](int64_t units) {
+    backend::NameScope names;
+    return std::make_shared<Sequential>(
+        std::vector<LayerArg>{layers::Dense(DenseOptions(units).input_shape({5}).name("hidden"))});
+  };
+  dense(4)->save_weights(dir.path("ckpt"));
+  auto other = dense(3);
+  const Tensor before = other->get_weights()[0].clone();
+  try {
+    other->load_weights(dir.path("ckpt"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "load_weights: layer 'hidden' weight 'kernel' ('layer_with_weights-0/kernel'): "
+                                     "model has [5,3] f32, file has [5,4] f32 (checkpoint " + dir.path("ckpt") + ")");
+  }
+  EXPECT_TRUE(other->get_weights()[0].equal(before));  // nothing assigned
+}
+
 }  // namespace
 }  // namespace keel::keras
