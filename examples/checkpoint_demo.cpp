@@ -38,7 +38,6 @@
 #include "keel/keras/callbacks/model_checkpoint.h"
 #include "keel/keras/datasets/fashion_mnist.h"
 #include "keel/keras/layers/layers.h"
-#include "keel/keras/saving/weights.h"
 #include "keel/ops/elementwise.h"
 #include "keel/ops/shape_ops.h"
 
@@ -172,7 +171,7 @@ int run(const std::string& self, const std::string& dir) {
   const double untrained = model->evaluate(d.x_test, d.y_test, quiet).at("accuracy");
   std::printf("Untrained model, accuracy: %5.2f%%\n", 100 * untrained);
 
-  keras::load_weights(*model, *latest);  // model.load_weights(latest)
+  model->load_weights(*latest);
   const double restored = model->evaluate(d.x_test, d.y_test, quiet).at("accuracy");
   std::printf("Restored model, accuracy: %5.2f%%\n", 100 * restored);
   const int64_t iterations = model->optimizer()->iterations_value();
