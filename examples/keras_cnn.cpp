@@ -1,5 +1,6 @@
 // The small CNN of Keras's image-classification tutorials, on Fashion-MNIST (28x28x1) for one epoch:
 //
+//   tf.keras.utils.set_random_seed(seed)
 //   x_train = x_train.reshape(-1, 28, 28, 1) / 255.0                     (and x_test)
 //   model = tf.keras.Sequential([
 //       layers.Conv2D(16, 3, activation='relu', input_shape=(28, 28, 1)),
@@ -15,7 +16,7 @@
 //   test_loss, test_acc = model.evaluate(x_test, y_test, verbose=2)
 //   print('\nTest accuracy:', test_acc)
 //
-// Usage: keel-example-keras_cnn [EPOCHS]   (default 1) Exits 1 when the accuracy on the 10,000 test images
+// Usage: keel-example-keras_cnn [EPOCHS [SEED]]   (defaults 1, 0) Exits 1 when the accuracy on the 10,000 test images
 // is below 0.85 (the target of issue 4 after one epoch).
 #include <cstdio>
 #include <cstdlib>
@@ -30,7 +31,9 @@ namespace layers = keel::keras::layers;
 
 int main(int argc, char** argv) {
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 1;
+  const uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
   try {
+    keras::utils::set_random_seed(seed);
     auto [x_train, y_train, x_test, y_test] = datasets::fashion_mnist::load_data();
     x_train = ops::div(x_train.to(DType::f32).view({x_train.size(0), 28, 28, 1}), 255.0);
     x_test = ops::div(x_test.to(DType::f32).view({x_test.size(0), 28, 28, 1}), 255.0);
