@@ -15,7 +15,11 @@
 namespace keel::detail {
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define KEEL_BEST_ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+// fp-contract=off: the AVX-512 and AVX2 targets have FMA, and contracting a + b * c into one rounding
+// would make results depend on the machine; without it every clone computes the same IEEE operations
+// as the baseline build, bit for bit (element-wise loops only: no reassociation either way).
+#define KEEL_BEST_ISA_CLONES \
+  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
 #else
 #define KEEL_BEST_ISA_CLONES
 #endif
