@@ -257,9 +257,11 @@ Tensor conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, const C
   const Geo g{x.size(0), x.size(1), x.size(2), x.size(3), kernel.size(0), kernel.size(1), kernel.size(3),
               gh.out, gw.out, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
               gh.pad_before, gw.pad_before, gh.pad_after, gw.pad_after};
-  Tensor y = Tensor::empty({g.n, g.oh, g.ow, g.o}, x.dtype());
+  const bool empty = x.numel() == 0 || g.oh * g.ow * g.o == 0 || kernel.numel() == 0;
+  // Both kernels write every output element; an empty convolution gives zeros.
+  Tensor y = empty ? Tensor::empty({g.n, g.oh, g.ow, g.o}, x.dtype())
+                   : Tensor::uninitialized({g.n, g.oh, g.ow, g.o}, x.dtype());
   const Descs d = make_descs(g, bias.defined(), p.act);
-  const bool empty = x.numel() == 0 || y.numel() == 0 || kernel.numel() == 0;
   if (x.dtype() == DType::f32 && !empty) {
     onednn_forward(g, d, x, kernel, bias, p.act, y);
   } else if (!empty) {

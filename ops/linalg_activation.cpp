@@ -107,7 +107,7 @@ void activate_(Tensor& y, Activation a) {
 
 Tensor activation_grad(const Tensor& g, const Tensor& y, const Tensor& z, Activation a) {
   if (a == Activation::linear) return g;
-  Tensor out = Tensor::empty(g.shape(), g.dtype());
+  Tensor out = Tensor::uninitialized(g.shape(), g.dtype());  // every element is written
   dispatch_floating(g.dtype(), "dense activation gradient", [&](auto zero) {
     using T = decltype(zero);
     const T* gp = g.data<T>();
