@@ -1,181 +1,39 @@
 // keel's side of ../shared/peers/WORKLOADS.md: one line per workload in the peer's form, e.g.
 //   peer=keel workload=gemm1024 threads=2 gflops=350.1 sgemm_gflops=360.2
+//   peer=keel workload=mlp128_bs32 threads=1 train_samples_per_s=70312 acc=0.8512 prims_after_step1=0
 //
 //   keel-bench-workloads THREADS [NAME...]   NAME selects every workload whose name starts with it
 //                                            ("gemm", "mlp", "mlp128_bs32"); none = all.
 //
-// Workloads are a registry of named functions: add one with a function and a line in workloads().
-#include <oneapi/dnnl/dnnl.h>
-
+// Workloads are a registry of named functions (bench/workloads/workload.h): graph-API ones in
+// bench/workloads/graph_workloads.cpp, Keras-API ones (Sequential + compile + fit) in
+// bench/workloads/keras_workloads.cpp. Add one with a function and a line in its file's list.
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
+#include <exception>
 #include <string>
 #include <vector>
 
-#include "keel/autodiff/backward.h"
-#include "keel/graph/generator.h"
-#include "keel/graph/node.h"
 #include "keel/graph/threads.h"
-#include "keel/ops/activation.h"
-#include "keel/ops/elementwise.h"
-#include "keel/ops/embedding.h"
-#include "keel/ops/linalg.h"
-#include "keel/ops/losses.h"
-#include "keel/ops/lstm.h"
-#include "keel/ops/reduce.h"
+#include "workloads/workload.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-struct Workload {
-  const char* name;
-  std::function<void(int threads)> run;
-};
-
-// 200,000 chained additions of 1-element tensors with recording on, then one backward.
-void op_overhead(int threads) {
-  using keel::Tensor;
-  Tensor a = Tensor::ones({1}).set_requires_grad(), b = Tensor::ones({1});
-  const int n = 200000;
-  auto t = Clock::now();
-  Tensor c = a;
-  for (int i = 0; i < n; ++i) c = keel::ops::add(c, b);
-  const double fwd = since(t) / n * 1e6;
-  t = Clock::now();
-  c.backward();
-  const double bwd = since(t) / n * 1e6;
-  std::printf("peer=keel workload=op_overhead threads=%d recorded_us_per_op=%.3f backward_us_per_node=%.3f\n",
-              threads, fwd, bwd);
-}
-
-// One 1024x1024 by 1024x1024 f32 product through ops::matmul, and a plain dnnl_sgemm of the same
-// size in the same run (the reference for the 95% target). The two alternate in rounds of 10 so that
-// both see the same machine load; each figure is its 50 products' total time, like the peer's.
-void gemm1024(int threads) {
-  using keel::Tensor;
-  const int64_t n = 1024;
-  const int rounds = 5, reps = 10;
-  keel::Generator gen(0);
-  Tensor a = Tensor::normal({n, n}, gen), b = Tensor::normal({n, n}, gen), c = Tensor::zeros({n, n});
-  auto sgemm = [&] {
-    const dnnl_status_t s = dnnl_sgemm('N', 'N', n, n, n, 1.f, a.data<float>(), n, b.data<float>(), n, 0.f,
-                                       c.data<float>(), n);
-    if (s != dnnl_success) {
-      std::fprintf(stderr, "dnnl_sgemm failed (status %d)\n", static_cast<int>(s));
-      std::exit(1);
-    }
-  };
-  for (int i = 0; i < 3; ++i) {
-    keel::ops::matmul(a, b);
-    sgemm();
-  }
-  double keel_s = 0, sgemm_s = 0;
-  for (int r = 0; r < rounds; ++r) {
-    auto t = Clock::now();
-    for (int i = 0; i < reps; ++i) keel::ops::matmul(a, b);
-    keel_s += since(t);
-    t = Clock::now();
-    for (int i = 0; i < reps; ++i) sgemm();
-    sgemm_s += since(t);
-  }
-  const double flops = 2.0 * n * n * n * rounds * reps;
-  std::printf("peer=keel workload=gemm1024 threads=%d gflops=%.1f sgemm_gflops=%.1f\n", threads, flops / keel_s / 1e9,
-              flops / sgemm_s / 1e9);
-}
-
-// keel only (no peer line): ops::dense with bias and relu fused into the oneDNN matmul, against the
-// same layer composed from matmul, add and relu; one forward and backward per step, batch 256.
-void dense_fused(int threads) {
-  using keel::Tensor;
-  keel::Generator gen(0);
-  Tensor x = Tensor::uniform({256, 784}, gen);
-  Tensor w = Tensor::uniform({784, 128}, gen, -0.1, 0.1).set_requires_grad();
-  Tensor b = Tensor::zeros({128}).set_requires_grad();
-  Tensor seed = Tensor::ones({256, 128});
-  auto fused = [&] { return keel::ops::dense(x, w, b, keel::ops::Activation::relu); };
-  auto composed = [&] { return keel::ops::relu(keel::ops::add(keel::ops::matmul(x, w), b)); };
-  auto time_us = [&](const std::function<Tensor()>& layer) {
-    const int reps = 200;
-    for (int i = 0; i < 5; ++i) layer().backward(seed);
-    auto t = Clock::now();
-    for (int i = 0; i < reps; ++i) layer().backward(seed);
-    return since(t) / reps * 1e6;
-  };
-  double fused_us = 0, composed_us = 0;
-  for (int round = 0; round < 3; ++round) {  // alternate, so both see the same load
-    fused_us += time_us(fused) / 3;
-    composed_us += time_us(composed) / 3;
-  }
-  std::printf("peer=keel workload=dense_fused threads=%d fused_step_us=%.1f composed_step_us=%.1f\n", threads,
-              fused_us, composed_us);
-}
-
-// Adam(lr 1e-3, Keras's defaults) on f32 leaves, in place: enough for the workloads until the optimizer lands.
-struct Adam {
-  std::vector<keel::Tensor> params, m, v;
-  int64_t step = 0;
-  explicit Adam(std::vector<keel::Tensor> ps) : params(std::move(ps)) {
-    for (const auto& p : params) {
-      m.push_back(keel::Tensor::zeros(p.shape()));
-      v.push_back(keel::Tensor::zeros(p.shape()));
-    }
-  }
-  void apply() {
-    ++step;
-    const double lr = 1e-3 * std::sqrt(1 - std::pow(0.999, step)) / (1 - std::pow(0.9, step));
-    for (size_t i = 0; i < params.size(); ++i) {
-      keel::Tensor g = params[i].grad();
-      if (!g.defined()) continue;
-      float *p = params[i].data<float>(), *m1 = m[i].data<float>(), *v1 = v[i].data<float>();
-      const float* gp = g.data<float>();
-      for (int64_t k = 0; k < params[i].numel(); ++k) {
-        m1[k] = 0.9f * m1[k] + 0.1f * gp[k];
-        v1[k] = 0.999f * v1[k] + 0.001f * gp[k] * gp[k];
-        p[k] -= static_cast<float>(lr) * m1[k] / (std::sqrt(v1[k]) + 1e-7f);
-      }
-      params[i].zero_grad();
-    }
-  }
-};
-
-// Embedding(5000, 32) -> LSTM(100), last output -> Dense(1, sigmoid); binary cross-entropy; random ids,
-// sequence 200, batch 64; 20 steps, no warm-up.
-void lstm_bs64(int threads) {
-  using keel::Tensor;
-  keel::Generator gen(7);
-  auto leaf = [&](keel::Shape s, double lim) { return Tensor::uniform(s, gen, -lim, lim).set_requires_grad(true); };
-  Tensor table = leaf({5000, 32}, 0.05), kernel = leaf({32, 400}, 0.1), recurrent = leaf({100, 400}, 0.1),
-         bias = Tensor::zeros({400}).set_requires_grad(true), dense_k = leaf({100, 1}, 0.2),
-         dense_b = Tensor::zeros({1}).set_requires_grad(true);
-  Adam opt({table, kernel, recurrent, bias, dense_k, dense_b});
-  const int bs = 64, steps = 20;
-  Tensor ids = Tensor::empty({bs, 200}, keel::DType::i64), y = Tensor::empty({bs, 1});
-  for (int64_t i = 0; i < ids.numel(); ++i) ids.data<int64_t>()[i] = static_cast<int64_t>(gen.next_below(5000));
-  for (int64_t i = 0; i < bs; ++i) y.data<float>()[i] = static_cast<float>(gen.next_below(2));
-  auto t = Clock::now();
-  for (int i = 0; i < steps; ++i) {
-    auto r = keel::ops::lstm(keel::ops::embedding(table, ids), kernel, recurrent, bias, Tensor(), Tensor(), false);
-    Tensor p = keel::ops::dense(r.output, dense_k, dense_b, keel::ops::Activation::sigmoid);
-    keel::ops::mean(keel::ops::binary_crossentropy(p, y)).backward();
-    opt.apply();
-  }
-  std::printf("peer=keel workload=lstm_bs64 threads=%d train_samples_per_s=%.0f\n", threads, steps * bs / since(t));
-}
-
-const std::vector<Workload>& workloads() {
-  static const std::vector<Workload> all{
-      {"op_overhead", op_overhead},
-      {"gemm1024", gemm1024},
-      {"dense_fused", dense_fused},
-      {"lstm_bs64", lstm_bs64},
-  };
+const std::vector<keel::bench::Workload>& workloads() {
+  static const std::vector<keel::bench::Workload> all = [] {
+    std::vector<keel::bench::Workload> w = keel::bench::graph_workloads();
+    for (auto& k : keel::bench::keras_workloads()) w.push_back(std::move(k));
+    return w;
+  }();
   return all;
+}
+
+bool selected(const char* name, const std::vector<std::string>& wanted) {
+  if (wanted.empty()) return true;
+  for (const auto& w : wanted)
+    if (std::string(name).rfind(w, 0) == 0) return true;
+  return false;
 }
 
 }  // namespace
@@ -192,7 +50,7 @@ int main(int argc, char** argv) {
   wanted.erase(std::remove(wanted.begin(), wanted.end(), std::string()), wanted.end());
   for (const auto& w : wanted) {
     bool any = false;
-    for (const auto& wl : workloads()) any = any || std::string(wl.name).rfind(w, 0) == 0;
+    for (const auto& wl : workloads()) any = any || selected(wl.name, {w});
     if (!any) {
       std::fprintf(stderr, "%s: no workload named %s*\n", argv[0], w.c_str());
       return 2;
@@ -200,9 +58,7 @@ int main(int argc, char** argv) {
   }
   keel::set_num_threads(threads);
   for (const auto& wl : workloads()) {
-    bool selected = wanted.empty();
-    for (const auto& w : wanted) selected = selected || std::string(wl.name).rfind(w, 0) == 0;
-    if (!selected) continue;
+    if (!selected(wl.name, wanted)) continue;
     try {
       wl.run(threads);
     } catch (const std::exception& e) {

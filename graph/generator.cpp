@@ -2,12 +2,19 @@
 
 #include <cmath>
 
+#include "keel/graph/detail/isa_dispatch.h"
 #include "keel/graph/error.h"
 
 namespace keel {
 
-std::array<uint32_t, 4> Generator::philox(uint64_t seed, uint64_t counter) {
-  // Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3").
+namespace {
+
+// Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3"), inlinable so that
+// fill_uniform's loop over counters vectorizes.
+struct Block {
+  uint32_t w[4];
+};
+inline Block philox_block(uint64_t seed, uint64_t counter) {
   constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
   constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = 0, c3 = 0;
@@ -21,7 +28,14 @@ std::array<uint32_t, 4> Generator::philox(uint64_t seed, uint64_t counter) {
     c0 = n0; c1 = n1; c2 = n2; c3 = n3;
     k0 += kW0; k1 += kW1;
   }
-  return {c0, c1, c2, c3};
+  return {{c0, c1, c2, c3}};
+}
+
+}  // namespace
+
+std::array<uint32_t, 4> Generator::philox(uint64_t seed, uint64_t counter) {
+  const Block b = philox_block(seed, counter);
+  return {b.w[0], b.w[1], b.w[2], b.w[3]};
 }
 
 std::array<uint32_t, 4> Generator::next_block() { return philox(state_.seed, state_.counter++); }
@@ -50,7 +64,22 @@ uint64_t Generator::next_below(uint64_t n) {
 }
 
 void Generator::fill_uniform(float* out, int64_t n, float low, float high) {
-  int64_t i = 0;
+  // Whole blocks: block j is philox(seed, counter + j), its four words elements 4j..4j+3, computed for
+  // many counters at once (vectorized, best ISA); the same values as one next_block() after another.
+  const int64_t blocks = n > 0 ? n / 4 : 0;
+  const uint64_t seed = state_.seed, first = state_.counter;
+  const float span = high - low;
+  keel::detail::run_best_isa(
+      [&](int64_t begin, int64_t end) {
+#pragma omp simd
+        for (int64_t j = begin; j < end; ++j) {
+          const Block b = philox_block(seed, first + static_cast<uint64_t>(j));
+          for (int k = 0; k < 4; ++k) out[4 * j + k] = low + span * (static_cast<float>(b.w[k] >> 8) * 0x1.0p-24f);
+        }
+      },
+      0, blocks);
+  state_.counter += static_cast<uint64_t>(blocks);
+  int64_t i = 4 * blocks;
   while (i < n) {
     auto b = next_block();
     for (int k = 0; k < 4 && i < n; ++k) {

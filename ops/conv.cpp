@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "keel/graph/node.h"
+#include "keel/ops/detail/linalg_kernels.h"
 #include "keel/ops/dnnl.h"
 
 namespace keel::ops {
@@ -37,50 +38,9 @@ ConvGeometry conv_geometry(int64_t in, int64_t kernel, int64_t stride, int64_t d
 
 namespace {
 
-// Activations whose derivative can be computed from the output alone, so they can be fused.
+// Activations oneDNN fuses into the convolution and whose derivative follows from the output.
 bool fusable(Activation a) {
-  switch (a) {
-    case Activation::linear: case Activation::relu: case Activation::sigmoid: case Activation::tanh:
-    case Activation::elu: case Activation::exponential: case Activation::softplus: return true;
-    default: return false;
-  }
-}
-
-const char* unfusable_name(Activation a) {
-  switch (a) {
-    case Activation::softmax: return "softmax";
-    case Activation::softsign: return "softsign";
-    case Activation::swish: return "swish";
-    case Activation::gelu: return "gelu";
-    default: return "?";
-  }
-}
-
-template <class T>
-T act_forward(T v, Activation a) {
-  switch (a) {
-    case Activation::relu: return v > 0 ? v : T(0);
-    case Activation::sigmoid: return T(1) / (T(1) + std::exp(-v));
-    case Activation::tanh: return std::tanh(v);
-    case Activation::elu: return v > 0 ? v : std::expm1(v);
-    case Activation::exponential: return std::exp(v);
-    case Activation::softplus: return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
-    default: return v;
-  }
-}
-
-// d act / d pre, from the output y.
-template <class T>
-T act_grad_from_output(T y, Activation a) {
-  switch (a) {
-    case Activation::relu: return y > 0 ? T(1) : T(0);
-    case Activation::sigmoid: return y * (T(1) - y);
-    case Activation::tanh: return T(1) - y * y;
-    case Activation::elu: return y > 0 ? T(1) : y + T(1);
-    case Activation::exponential: return y;
-    case Activation::softplus: return -std::expm1(-y);
-    default: return T(1);
-  }
+  return a == Activation::linear || (linalg_detail::fusable(a) && linalg_detail::grad_from_output(a));
 }
 
 struct Geo {
@@ -287,8 +247,8 @@ Tensor conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, const C
   KEEL_CHECK(p.stride_h >= 1 && p.stride_w >= 1 && p.dilation_h >= 1 && p.dilation_w >= 1,
              "conv2d: strides (", p.stride_h, ",", p.stride_w, ") and dilation (", p.dilation_h, ",",
              p.dilation_w, ") must be >= 1");
-  KEEL_CHECK(fusable(p.act), "conv2d: activation '", unfusable_name(p.act),
-             "' cannot be fused (its derivative needs the input); use linear and apply it after");
+  // Activations whose derivative needs their input (or a whole row, softmax) run after a linear convolution.
+  if (!fusable(p.act)) return activate(conv2d(x, kernel, bias, Conv2DParams(p).activation(Activation::linear)), p.act);
   KEEL_CHECK(kernel.size(0) >= 1 && kernel.size(1) >= 1, "conv2d: empty kernel ", shape_str(kernel.shape()));
   const ConvGeometry gh = conv_geometry(x.size(1), kernel.size(0), p.stride_h, p.dilation_h, p.pad);
   const ConvGeometry gw = conv_geometry(x.size(2), kernel.size(1), p.stride_w, p.dilation_w, p.pad);
@@ -297,30 +257,24 @@ Tensor conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, const C
   const Geo g{x.size(0), x.size(1), x.size(2), x.size(3), kernel.size(0), kernel.size(1), kernel.size(3),
               gh.out, gw.out, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
               gh.pad_before, gw.pad_before, gh.pad_after, gw.pad_after};
-  Tensor y = Tensor::empty({g.n, g.oh, g.ow, g.o}, x.dtype());
+  const bool empty = x.numel() == 0 || g.oh * g.ow * g.o == 0 || kernel.numel() == 0;
+  // Both kernels write every output element; an empty convolution gives zeros.
+  Tensor y = empty ? Tensor::empty({g.n, g.oh, g.ow, g.o}, x.dtype())
+                   : Tensor::uninitialized({g.n, g.oh, g.ow, g.o}, x.dtype());
   const Descs d = make_descs(g, bias.defined(), p.act);
-  const bool empty = x.numel() == 0 || y.numel() == 0 || kernel.numel() == 0;
   if (x.dtype() == DType::f32 && !empty) {
     onednn_forward(g, d, x, kernel, bias, p.act, y);
   } else if (!empty) {
     const double* b = bias.defined() ? bias.data<double>() : nullptr;
     plain_forward(g, x.data<double>(), kernel.data<double>(), b, y.data<double>());
-    double* py = y.data<double>();
-    for (int64_t i = 0; i < y.numel(); ++i) py[i] = act_forward(py[i], p.act);
+    linalg_detail::activate_(y, p.act);
   }
   if (should_record({x, kernel, bias})) {
     const bool want_x = x.requires_grad(), want_w = kernel.requires_grad(), want_b = bias.defined() && bias.requires_grad();
     record("conv2d", {x, kernel, bias}, y,
            [g, d, act = p.act, xd = x.detach(), wd = kernel.detach(), yd = y.detach(), has_bias = bias.defined(),
             want_x, want_w, want_b](const Tensor& gout) {
-             Tensor gy = Tensor::empty(gout.shape(), gout.dtype());
-             dispatch_floating(gout.dtype(), "conv2d backward", [&](auto z) {
-               using T = decltype(z);
-               const T* go = gout.data<T>();
-               const T* yv = yd.data<T>();
-               T* pg = gy.data<T>();
-               for (int64_t i = 0; i < gy.numel(); ++i) pg[i] = go[i] * act_grad_from_output(yv[i], act);
-             });
+             const Tensor gy = linalg_detail::activation_grad(gout, yd, Tensor(), act);
              Tensor dx = want_x ? Tensor::zeros(xd.shape(), xd.dtype()) : Tensor();
              Tensor dw = want_w ? Tensor::zeros(wd.shape(), wd.dtype()) : Tensor();
              Tensor db = want_b ? Tensor::zeros({g.o}, xd.dtype()) : Tensor();

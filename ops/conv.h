@@ -2,7 +2,9 @@
 //
 //   Tensor y = ops::conv2d(x, kernel, bias, ops::Conv2DParams().strides(2, 2).padding("same"));
 //
-// kernel is Keras's layout [kh, kw, in, out]; bias [out] or undefined.
+// kernel is Keras's layout [kh, kw, in, out]; bias [out] or undefined. Bias and activations whose
+// derivative follows from the output (relu, sigmoid, tanh, elu, exponential, softplus) are fused into the
+// oneDNN convolution; the others (softmax, gelu, swish, softsign) run as ops::activate after it.
 #pragma once
 
 #include <string>

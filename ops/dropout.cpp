@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "keel/graph/node.h"
+#include "keel/ops/detail/loops.h"
 
 namespace keel::ops {
 
@@ -26,10 +27,12 @@ Tensor dropout(const Tensor& x, double rate, Generator& gen, bool training) {
     const T* px = x.data<T>();
     T* pm = mask.data<T>();
     T* py = y.data<T>();
-    for (int64_t i = 0; i < n; ++i) {
-      pm[i] = u[i] >= r ? scale : T(0);
-      py[i] = px[i] * pm[i];
-    }
+    const float* pu = u.data();
+    detail::simd_for(n, [&](int64_t i) {
+      const T m = pu[i] >= r ? scale : T(0);
+      pm[i] = m;
+      py[i] = px[i] * m;
+    });
   });
   if (should_record({x})) {
     record("dropout", {x}, y, [mask](const Tensor& g) {
@@ -39,7 +42,7 @@ Tensor dropout(const Tensor& x, double rate, Generator& gen, bool training) {
         const T* pg = g.data<T>();
         const T* pm = mask.data<T>();
         T* pd = dx.data<T>();
-        for (int64_t i = 0; i < g.numel(); ++i) pd[i] = pg[i] * pm[i];
+        detail::simd_for(g.numel(), [&](int64_t i) { pd[i] = pg[i] * pm[i]; });
       });
       return std::vector<Tensor>{dx};
     });

@@ -1,8 +1,9 @@
-// The activations dense applies when they are not fused into oneDNN (f64, softmax, softsign, or
-// when the backward needs the pre-activation), and their gradients. Plain OpenMP loops.
+// The activations dense and conv2d apply when they are not fused into oneDNN (f64, softmax, softsign,
+// or when the backward needs the pre-activation), and their gradients. Plain OpenMP loops.
 #include <cmath>
 
 #include "keel/ops/detail/linalg_kernels.h"
+#include "keel/ops/detail/loops.h"
 
 namespace keel::ops::linalg_detail {
 
@@ -31,19 +32,28 @@ T apply_one(T z, Activation a) {
   }
 }
 
-// d act / d z, from the output y (activations where y determines it).
+// Calls f(grad) with grad(g, y) = g * d act / d z computed from the output y, for the activations
+// where y determines it (g itself for the others). The switch is outside f, so a loop in f compiles
+// once per activation, branch-free and vectorized (relu selects g, as TensorFlow's ReluGrad does).
+template <class T, class F>
+decltype(auto) with_output_grad(Activation a, F&& f) {
+  switch (a) {
+    case Activation::relu: return f([](T g, T y) { return y > 0 ? g : T(0); });
+    case Activation::sigmoid: return f([](T g, T y) { return g * (y * (T(1) - y)); });
+    case Activation::tanh: return f([](T g, T y) { return g * (T(1) - y * y); });
+    case Activation::elu: return f([](T g, T y) { return y > 0 ? g : g * (y + T(1)); });
+    // sigmoid(z) = 1 - exp(-softplus(z))
+    case Activation::softplus: return f([](T g, T y) { return g * -std::expm1(-y); });
+    case Activation::softsign: return f([](T g, T y) { return g * ((T(1) - std::abs(y)) * (T(1) - std::abs(y))); });
+    case Activation::exponential: return f([](T g, T y) { return g * y; });
+    default: return f([](T g, T) { return g; });
+  }
+}
+
+// d act / d z, from the output y.
 template <class T>
 T slope_from_output(T y, Activation a) {
-  switch (a) {
-    case Activation::relu: return y > 0 ? T(1) : T(0);
-    case Activation::sigmoid: return y * (T(1) - y);
-    case Activation::tanh: return T(1) - y * y;
-    case Activation::elu: return y > 0 ? T(1) : y + T(1);
-    case Activation::softplus: return -std::expm1(-y);  // sigmoid(z) = 1 - exp(-softplus(z))
-    case Activation::softsign: return (T(1) - std::abs(y)) * (T(1) - std::abs(y));
-    case Activation::exponential: return y;
-    default: return T(1);
-  }
+  return with_output_grad<T>(a, [y](auto grad) { return grad(T(1), y); });
 }
 
 // d act / d z, from the pre-activation z.
@@ -97,7 +107,7 @@ void activate_(Tensor& y, Activation a) {
 
 Tensor activation_grad(const Tensor& g, const Tensor& y, const Tensor& z, Activation a) {
   if (a == Activation::linear) return g;
-  Tensor out = Tensor::empty(g.shape(), g.dtype());
+  Tensor out = Tensor::uninitialized(g.shape(), g.dtype());  // every element is written
   dispatch_floating(g.dtype(), "dense activation gradient", [&](auto zero) {
     using T = decltype(zero);
     const T* gp = g.data<T>();
@@ -116,8 +126,7 @@ Tensor activation_grad(const Tensor& g, const Tensor& y, const Tensor& z, Activa
     }
     if (grad_from_output(a)) {
       const T* yp = y.data<T>();
-#pragma omp parallel for if (n > 65536)
-      for (int64_t i = 0; i < n; ++i) o[i] = gp[i] * slope_from_output(yp[i], a);
+      with_output_grad<T>(a, [&](auto grad) { detail::simd_for(n, [&](int64_t i) { o[i] = grad(gp[i], yp[i]); }); });
     } else {
       const T* zp = z.data<T>();
 #pragma omp parallel for if (n > 65536)

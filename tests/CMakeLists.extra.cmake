@@ -16,3 +16,13 @@ if(TARGET keel_test_keras_layers)
   target_include_directories(keel_test_keras_layers PRIVATE ${HDF5_C_INCLUDE_DIRS})
   target_link_libraries(keel_test_keras_layers PRIVATE ${HDF5_C_LIBRARIES})
 endif()
+
+# The CNN tutorial example is its own test, on the full data it documents (a few seconds in Release on
+# 2 cores): it exits 1 below 0.85 test accuracy after one epoch. Examples are not built under the
+# sanitizers (scripts/test.sh), so this runs in the release stage only. keras_mlp_subset and
+# keras_classification are not registered: they land just under their targets (0.77-0.79 of 0.80,
+# 0.844-0.849 of 0.85 over seeds 0-4 / 0-2), which is an open question, not a test to weaken.
+if(TARGET keel-example-keras_cnn)
+  add_test(NAME example.keras_cnn COMMAND keel-example-keras_cnn)
+  set_tests_properties(example.keras_cnn PROPERTIES LABELS examples TIMEOUT 600)
+endif()

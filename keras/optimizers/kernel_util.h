@@ -13,6 +13,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "keel/graph/detail/isa_dispatch.h"
 #include "keel/graph/tensor.h"
 #include "keel/keras/optimizers/optimizer.h"
 
@@ -27,16 +28,17 @@ T* mutable_data(const Tensor& t) {
 
 // Runs body(begin, end) over [0, n) in fixed chunks of 16384 elements: OpenMP threads (static
 // schedule) when there is more than one chunk. A template, so that the kernel inlines into the loop.
+// Each chunk runs through keel::detail::run_best_isa (AVX-512 or AVX2 when the CPU has them).
 template <class F>
 void for_chunks(int64_t n, F&& body) {
   constexpr int64_t kChunk = int64_t{1} << 14;
   if (n <= kChunk) {
-    if (n > 0) body(int64_t{0}, n);
+    if (n > 0) keel::detail::run_best_isa(body, int64_t{0}, n);
     return;
   }
   const int64_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) body(c * kChunk, std::min(n, (c + 1) * kChunk));
+  for (int64_t c = 0; c < chunks; ++c) keel::detail::run_best_isa(body, c * kChunk, std::min(n, (c + 1) * kChunk));
 }
 
 // Calls f(std::true_type{}) or f(std::false_type{}).

@@ -3,6 +3,7 @@
 //   BroadcastPlan p = broadcast_plan(out.shape(), {&a.shape(), &b.shape()});
 //   for_each_row(p, numel, [&](int64_t row, const int64_t* offs) { ... });
 //   parallel_chunks(n, [&](int64_t begin, int64_t end) { ... });
+//   simd_for(n, [&](int64_t i) { o[i] = y[i] > 0 ? g[i] : 0.f; });     // vectorized, best ISA
 //
 // Parallel loops split work into fixed chunks by static scheduling, and each output element is produced by
 // exactly one thread in a fixed order, so results do not depend on the thread count.
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "keel/graph/detail/isa_dispatch.h"
 #include "keel/graph/dtype.h"
 #include "keel/graph/error.h"
 #include "keel/graph/shape.h"
@@ -45,6 +47,21 @@ void parallel_chunks(int64_t n, F&& f, int64_t cost_per_item = 1) {
     const int64_t begin = n * c / chunks, end = n * (c + 1) / chunks;
     f(begin, end);
   }
+}
+
+// f(i) for i in [0, n): parallel_chunks, each chunk an `omp simd` loop compiled for the best vector ISA
+// the CPU has (keel::detail::run_best_isa). For element-wise loops; f should read its operands
+// unconditionally (a select of loaded values vectorizes, a conditional load does not).
+template <class F>
+void simd_for(int64_t n, F&& f) {
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    keel::detail::run_best_isa(
+        [&](int64_t b, int64_t e) {
+#pragma omp simd
+          for (int64_t i = b; i < e; ++i) f(i);
+        },
+        begin, end);
+  });
 }
 
 // Up to three operands broadcast against an output shape, with adjacent dimensions merged where every

@@ -23,9 +23,7 @@ Tensor map1(const Tensor& x, const char* op, F&& f, bool numeric = false) {
     } else {
       const T* px = x.data<T>();
       T* py = y.data<T>();
-      parallel_chunks(x.numel(), [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) py[i] = static_cast<T>(f(px[i]));
-      });
+      simd_for(x.numel(), [&](int64_t i) { py[i] = static_cast<T>(f(px[i])); });
     }
   };
   if (numeric) dispatch_numeric(x.dtype(), op, body);
@@ -42,9 +40,7 @@ Tensor map2(const Tensor& a, const Tensor& b, const char* op, F&& f) {
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* po = out.data<T>();
-    parallel_chunks(a.numel(), [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) po[i] = static_cast<T>(f(pa[i], pb[i]));
-    });
+    simd_for(a.numel(), [&](int64_t i) { po[i] = static_cast<T>(f(pa[i], pb[i])); });
   });
   return out;
 }
@@ -59,9 +55,7 @@ Tensor map3(const Tensor& a, const Tensor& b, const Tensor& c, const char* op, F
     const T* pb = b.data<T>();
     const T* pc = c.data<T>();
     T* po = out.data<T>();
-    parallel_chunks(a.numel(), [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) po[i] = static_cast<T>(f(pa[i], pb[i], pc[i]));
-    });
+    simd_for(a.numel(), [&](int64_t i) { po[i] = static_cast<T>(f(pa[i], pb[i], pc[i])); });
   });
   return out;
 }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "keel/graph/generator.h"
 #include "keel/graph/tensor.h"
@@ -129,6 +130,24 @@ TEST(Generator, PhiloxKnownAnswer) {
   EXPECT_EQ(b[1], 0xe169c58du);
   EXPECT_EQ(b[2], 0xbc57ac4cu);
   EXPECT_EQ(b[3], 0x9b00dbd8u);
+}
+
+// fill_uniform computes whole blocks many counters at a time; the values must be those of one
+// philox block after another (element 4j + k is word k of block counter + j), and the counter must
+// advance by one per block begun, the partial last one included.
+TEST(Generator, FillUniformIsTheSequentialBlockStream) {
+  for (int64_t n : {0, 1, 3, 4, 5, 4099, 40000}) {
+    Generator g(12345);
+    g.set_state({12345, 77});
+    std::vector<float> got(static_cast<size_t>(n));
+    g.fill_uniform(got.data(), n, -2.f, 3.f);
+    for (int64_t i = 0; i < n; ++i) {
+      const auto b = Generator::philox(12345, 77 + static_cast<uint64_t>(i / 4));
+      const float u = static_cast<float>(b[static_cast<size_t>(i % 4)] >> 8) * 0x1.0p-24f;
+      ASSERT_EQ(got[static_cast<size_t>(i)], -2.f + (3.f - -2.f) * u) << "n=" << n << " i=" << i;
+    }
+    EXPECT_EQ(g.counter(), 77u + static_cast<uint64_t>((n + 3) / 4)) << "n=" << n;
+  }
 }
 
 TEST(Variable, AssignInPlaceAndChecksShape) {

@@ -161,8 +161,26 @@ TEST(Conv2D, BadInputsNameBothShapes) {
             "conv2d: bias [7] f32 does not match kernel [3,3,4,8] with 8 filters");
   EXPECT_EQ(error_of([&] { ops::conv2d(Tensor::zeros({1, 2, 2, 4}), k, Tensor()); }),
             "conv2d: input [1,2,2,4] is smaller than the dilated kernel [3,3,4,8] with valid padding");
-  EXPECT_EQ(error_of([&] {
-              ops::conv2d(Tensor::zeros({1, 5, 5, 4}), k, Tensor(), ops::Conv2DParams().activation(ops::Activation::gelu));
-            }),
-            "conv2d: activation 'gelu' cannot be fused (its derivative needs the input); use linear and apply it after");
+}
+
+// Activations oneDNN cannot fuse (their derivative needs the input, or a whole row) run after a linear
+// convolution: the same values and gradients as conv2d followed by ops::activate, in f32 and f64.
+TEST(Conv2D, UnfusableActivationsApplyAfterTheConvolution) {
+  for (auto act : {ops::Activation::gelu, ops::Activation::softmax, ops::Activation::swish,
+                   ops::Activation::softsign}) {
+    for (DType dt : {DType::f32, DType::f64}) {
+      Generator gen(11);
+      std::vector<Tensor> in{rnd({2, 5, 5, 3}, gen, -1, 1, dt), rnd({3, 3, 3, 4}, gen, -1, 1, dt),
+                             rnd({4}, gen, -1, 1, dt)};
+      const auto p = ops::Conv2DParams().padding("same").activation(act);
+      auto fused = [&](const std::vector<Tensor>& v) { return ops::conv2d(v[0], v[1], v[2], p); };
+      auto after = [&](const std::vector<Tensor>& v) {
+        return ops::activate(ops::conv2d(v[0], v[1], v[2], ops::Conv2DParams().padding("same")), act);
+      };
+      Tensor seed = rnd({2, 5, 5, 4}, gen, -1, 1, dt);
+      EXPECT_EQ(max_diff(fused(in), after(in)), 0.0) << ops::activation_name(act);
+      auto g_fused = grads(fused, in, seed, dt), g_after = grads(after, in, seed, dt);
+      for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(max_diff(g_fused[i], g_after[i]), 0.0) << "input " << i;
+    }
+  }
 }
