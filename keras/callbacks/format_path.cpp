@@ -78,7 +78,7 @@ Spec parse_spec(const std::string& s, const FormatValue& v, const std::string& w
   KEEL_CHECK(i == s.size(), what, ": Invalid format specifier '", s, "' for object of type '", type_name(v), "'");
   if (spec.zero) {  // Python 3.10+: '0' fills with zeros unless a fill is given, aligns '=' unless given
     if (!spec.fill_given) spec.fill = '0';
-    if (!spec.align) spec.align = '=';
+    if (!spec.align && !std::holds_alternative<std::string>(v)) spec.align = '=';  // strings: left
   }
   return spec;
 }

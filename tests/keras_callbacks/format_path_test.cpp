@@ -94,6 +94,9 @@ TEST(FormatPath, SpecMiniLanguageMatchesPython) {
       {std::string("abcdef"), ".3s", "abc"},
       {std::string("ab"), "", "ab"},
       {std::string("ab"), ">4", "  ab"},
+      {std::string("ab"), "05", "ab000"},
+      {1234.5, ",", "1,234.5"},
+      {12345.0, ",%", "1,234,500.000000%"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string("spec '") + c.spec + "'");
