@@ -19,17 +19,17 @@
 
 namespace {
 
-struct Run {
+struct ExampleRun {
   int exit_code = -1;
   std::string out;  // stdout and stderr
 };
 
 // keel-example-<name> <temporary dir> <args>, its output captured.
-Run run_example(const std::string& name, const std::string& args) {
+ExampleRun run_example(const std::string& name, const std::string& args) {
   keel::testing::TempDir dir;
   const std::string cmd =
       "'" + std::string(KEEL_EXAMPLES_DIR) + "/keel-example-" + name + "' '" + dir.path() + "' " + args + " 2>&1";
-  Run r;
+  ExampleRun r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];
@@ -40,16 +40,16 @@ Run run_example(const std::string& name, const std::string& args) {
   return r;
 }
 
-bool has(const Run& r, const std::string& text) { return r.out.find(text) != std::string::npos; }
+bool has(const ExampleRun& r, const std::string& text) { return r.out.find(text) != std::string::npos; }
 
-size_t count(const Run& r, const std::string& text) {
+size_t count(const ExampleRun& r, const std::string& text) {
   size_t n = 0;
   for (size_t at = r.out.find(text); at != std::string::npos; at = r.out.find(text, at + 1)) ++n;
   return n;
 }
 
 // The value printed as "<which> model, accuracy: 86.70%", or -1.
-double printed_accuracy(const Run& r, const std::string& which) {
+double printed_accuracy(const ExampleRun& r, const std::string& which) {
   std::smatch m;
   if (!std::regex_search(r.out, m, std::regex(which + " model, accuracy: +([0-9.]+)%"))) return -1;
   return std::stod(m[1]);
@@ -58,7 +58,7 @@ double printed_accuracy(const Run& r, const std::string& which) {
 }  // namespace
 
 TEST(TutorialExamples, CheckpointCallbackRestoresTheTrainedAccuracy) {
-  const Run r = run_example("tutorial_checkpoint_callback", "--epochs 3 --samples 200");
+  const ExampleRun r = run_example("tutorial_checkpoint_callback", "--epochs 3 --samples 200");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(has(r, "Total params: 407,050")) << r.out;
   EXPECT_TRUE(has(r, "7/7 [==============================]")) << r.out;  // Keras's progress line
@@ -72,7 +72,7 @@ TEST(TutorialExamples, CheckpointCallbackRestoresTheTrainedAccuracy) {
 }
 
 TEST(TutorialExamples, CheckpointEveryFiveEpochsThenLatest) {
-  const Run r = run_example("tutorial_checkpoint_every_n", "--epochs 10 --samples 200");
+  const ExampleRun r = run_example("tutorial_checkpoint_every_n", "--epochs 10 --samples 200");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(has(r, "n_batches = 7, save_freq = 5 * n_batches = 35")) << r.out;
   for (const char* line : {"Epoch 5: saving model to training_2/cp-0005.ckpt",
@@ -89,7 +89,7 @@ TEST(TutorialExamples, CheckpointEveryFiveEpochsThenLatest) {
 }
 
 TEST(TutorialExamples, SaveWeightsInBothFormats) {
-  const Run r = run_example("tutorial_save_weights", "--epochs 2 --samples 200");
+  const ExampleRun r = run_example("tutorial_save_weights", "--epochs 2 --samples 200");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(has(r, "['checkpoint', 'my_checkpoint.data-00000-of-00001', 'my_checkpoint.h5', "
                      "'my_checkpoint.index']"))
@@ -105,7 +105,7 @@ TEST(TutorialExamples, SaveWeightsInBothFormats) {
 }
 
 TEST(TutorialExamples, SaveModelThenLoadModelContinuesTraining) {
-  const Run r = run_example("tutorial_save_model", "--epochs 2 --samples 200");
+  const ExampleRun r = run_example("tutorial_save_model", "--epochs 2 --samples 200");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(has(r, "['assets', 'saved_model.pb', 'variables']")) << r.out;
   EXPECT_TRUE(has(r, "(200, 10)")) << r.out;  // new_model.predict(test_images).shape
@@ -115,10 +115,11 @@ TEST(TutorialExamples, SaveModelThenLoadModelContinuesTraining) {
   EXPECT_EQ(count(r, "new_model.optimizer.iterations = 28\n"), 2u) << r.out;
   EXPECT_EQ(count(r, "equal bit for bit"), 2u) << r.out;
   EXPECT_TRUE(has(r, "Model: \"sequential\"")) << r.out;  // new_model.summary()
+  EXPECT_TRUE(has(r, "model.optimizer.iterations = 0\n")) << r.out;  // weights only: a fresh Adam
 }
 
 TEST(TutorialExamples, SequenceLstmLearnsTheOrderAndResumesAfterLoadModel) {
-  const Run r = run_example("sequence_lstm", "");
+  const ExampleRun r = run_example("sequence_lstm", "");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(has(r, "lstm (LSTM)")) << r.out;
   EXPECT_TRUE(has(r, "['assets', 'saved_model.pb', 'variables']")) << r.out;
