@@ -119,7 +119,7 @@ TEST(TutorialExamples, SaveModelThenLoadModelContinuesTraining) {
 }
 
 TEST(TutorialExamples, SequenceLstmLearnsTheOrderAndResumesAfterLoadModel) {
-  const ExampleRun r = run_example("sequence_lstm", "");
+  const ExampleRun r = run_example("sequence_lstm", "--epochs 2 --samples 640");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(has(r, "lstm (LSTM)")) << r.out;
   EXPECT_TRUE(has(r, "['assets', 'saved_model.pb', 'variables']")) << r.out;
