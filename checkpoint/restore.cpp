@@ -292,7 +292,7 @@ std::vector<std::string> Restorer::unrestored_matched_keys() const {
 std::vector<std::string> Restorer::unmatched_live_objects(const std::shared_ptr<Trackable>& root) const {
   std::vector<std::string> out;
   for (const auto& n : walk_live_graph(root)) {
-    const bool holds = n.variable.defined() || (n.object && n.object->has_state());
+    const bool holds = n.variable.defined() || (n.object && n.object->has_state() && n.object->state_required());
     if (holds && !live_matched_.count(n.identity())) out.push_back(n.path);
   }
   return out;

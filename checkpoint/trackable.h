@@ -61,6 +61,10 @@ class Trackable : public std::enable_shared_from_this<Trackable> {
   virtual bool has_state() const { return false; }
   virtual std::string save_state() const { return {}; }
   virtual void restore_state(const std::string& /*bytes*/) {}
+  // Whether a restore must find this object's state: when false, the state is restored if the
+  // checkpoint holds it, and its absence is not reported by assert_consumed() or
+  // assert_existing_objects_matched() (a layer's dropout generator: not a weight, absent from Keras files).
+  virtual bool state_required() const { return has_state(); }
 
   // Registers (or replaces) a named edge and runs a restore deferred under that name. Empty names
   // and null children are an error; any other name is fine ('/' and '.' are escaped in keys).

@@ -1,5 +1,6 @@
 #include "keel/keras/layers/core.h"
 
+#include "keel/checkpoint/generator_trackable.h"
 #include "keel/graph/error.h"
 #include "keel/keras/layers/activations.h"
 #include "keel/ops/dropout.h"
@@ -62,6 +63,13 @@ Json Dense::get_config() const {
 Dropout::Dropout(const DropoutOptions& o) : LayerImpl<Dropout>("Dropout", o.base), opts_(o) {
   KEEL_CHECK(o.rate_ >= 0 && o.rate_ < 1, describe(), ": rate must be in [0, 1), got ", o.rate_);
   if (o.seed_) generator() = Generator(*o.seed_);
+  track_generator();
+}
+
+Dropout::Dropout(Dropout&& o) : LayerImpl<Dropout>(std::move(o)), opts_(o.opts_) { track_generator(); }
+
+void Dropout::track_generator() {
+  track("_random_generator", std::make_shared<GeneratorTrackable>(generator(), /*required=*/false));
 }
 
 Tensor Dropout::call(const Tensor& x, bool training) {

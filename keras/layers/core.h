@@ -57,16 +57,20 @@ struct DropoutOptions : LayerOptions<DropoutOptions> {
   DropoutOptions& seed(uint64_t s) { seed_ = s; return *this; }
 };
 
-// Drops with the layer's own generator (seeded from the layer seed sequence, or from seed()).
+// Drops with the layer's own generator (seeded from the layer seed sequence, or from seed()). The
+// generator is the checkpoint child "_random_generator" (as Keras 2.13's Dropout), so that a resumed
+// fit draws the same masks; it is not a weight: files without it (Keras .h5, TF checkpoints) still load.
 class Dropout : public LayerImpl<Dropout> {
  public:
   explicit Dropout(const DropoutOptions& options);
   explicit Dropout(double rate) : Dropout(DropoutOptions(rate)) {}
+  Dropout(Dropout&& other);  // re-tracks "_random_generator" on this layer's own generator
   Tensor call(const Tensor& x, bool training) override;
   Json get_config() const override;
   double rate() const { return opts_.rate_; }
 
  private:
+  void track_generator();
   DropoutOptions opts_;
 };
 

@@ -20,7 +20,8 @@ namespace {
 
 using test::ScratchDir;
 
-// y = x * gain + offset, with a trainable per-feature gain and a configured offset.
+// y = x * gain + offset, with a trainable per-feature gain and a configured offset; counts its calls as
+// non-tensor state (which save/load_model carry: KEEL_STATE in checkpoints, /keel_state in .h5).
 class AffineGain : public LayerImpl<AffineGain> {
  public:
   explicit AffineGain(double offset, const LayerArgs& args = {})
@@ -36,11 +37,22 @@ class AffineGain : public LayerImpl<AffineGain> {
   void build(const Shape& input_shape) override {
     gain_ = add_weight("gain", {input_shape.back()}, "ones");
   }
-  Tensor call(const Tensor& x, bool) override { return ops::add(ops::mul(x, gain_.value()), offset_); }
+  Tensor call(const Tensor& x, bool) override {
+    ++calls_;
+    return ops::add(ops::mul(x, gain_.value()), offset_);
+  }
   Shape compute_output_shape(const Shape& s) const override { return s; }
+  bool has_state() const override { return true; }
+  std::string save_state() const override { return "calls=" + std::to_string(calls_); }
+  void restore_state(const std::string& bytes) override {
+    KEEL_CHECK(bytes.rfind("calls=", 0) == 0, "AffineGain: bad state '", bytes, "'");
+    calls_ = std::stoll(bytes.substr(6));
+  }
+  int64_t calls() const { return calls_; }
 
  private:
   double offset_;
+  int64_t calls_ = 0;
   Variable gain_;
 };
 
@@ -137,6 +149,8 @@ TEST(KerasCustomObjects, CustomLayerLossAndMetricRoundTripInBothFormats) {
     EXPECT_EQ(layer->class_name(), "AffineGain");
     EXPECT_EQ(layer->get_config()["offset"], 0.25);
     EXPECT_TRUE(layer->get_weights()[0].equal(model->get_layer("affine_gain")->get_weights()[0]));
+    EXPECT_EQ(std::dynamic_pointer_cast<AffineGain>(layer)->calls(),
+              std::dynamic_pointer_cast<AffineGain>(model->get_layer("affine_gain"))->calls());
     EXPECT_TRUE((*loaded)(x).equal((*model)(x)));
     ASSERT_TRUE(loaded->compiled());
     const auto* loss = dynamic_cast<const ScaledHalfSquare*>(loaded->compile_options()->loss().get());
