@@ -26,3 +26,15 @@ if(TARGET keel-example-keras_cnn)
   add_test(NAME example.keras_cnn COMMAND keel-example-keras_cnn)
   set_tests_properties(example.keras_cnn PROPERTIES LABELS examples TIMEOUT 600)
 endif()
+
+# keras_tutorials runs the example programs of the "Save and load models" tutorial flows: only in builds
+# with examples (not the sanitizer build); without KEEL_EXAMPLES_DIR the area has no tests.
+set(KEEL_TUTORIAL_EXAMPLES tutorial_checkpoint_callback tutorial_checkpoint_every_n tutorial_save_weights
+    tutorial_save_model sequence_lstm)
+if(TARGET keel_test_keras_tutorials AND TARGET keel-example-sequence_lstm)
+  foreach(example ${KEEL_TUTORIAL_EXAMPLES})
+    add_dependencies(keel_test_keras_tutorials keel-example-${example})
+  endforeach()
+  target_compile_definitions(keel_test_keras_tutorials PRIVATE
+                             KEEL_EXAMPLES_DIR="$<TARGET_FILE_DIR:keel-example-sequence_lstm>")
+endif()
