@@ -18,6 +18,7 @@
 #include "keel/keras/saving/save_model.h"
 #include "keel/keras/saving/weights.h"
 #include "keel/keras/sequential.h"
+#include "fashion_subset.h"
 
 using namespace keel;
 using namespace keel::keras;
@@ -26,25 +27,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Subset {
-  Tensor x_train, y_train, x_test, y_test;
-};
-
-// 256 training images (4 batches of 64) and 128 test images, pixels scaled to [0, 1] and flattened.
-const Subset& data() {
-  static const Subset s = [] {
-    auto d = datasets::fashion_mnist::load_data();
-    auto prep = [](const Tensor& x, int64_t n) {
-      Tensor f = keras::detail::take_rows(x, 0, n).to(DType::f32).view({n, 784});
-      float* p = f.data<float>();
-      for (int64_t i = 0; i < f.numel(); ++i) p[i] /= 255.0f;
-      return f;
-    };
-    return Subset{prep(d.x_train, 256), keras::detail::take_rows(d.y_train, 0, 256), prep(d.x_test, 128),
-                  keras::detail::take_rows(d.y_test, 0, 128)};
-  }();
-  return s;
-}
+using Subset = keel::testing::FashionSubset;
+const Subset& data() { return keel::testing::fashion_subset(256, 128); }
 
 std::shared_ptr<Sequential> tiny_model(uint64_t seed) {
   auto m = std::make_shared<Sequential>(std::vector<LayerArg>{

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fashion_subset.h"
 #include "keel/checkpoint/bundle.h"
 #include "keel/graph/error.h"
 #include "keel/graph/threads.h"
@@ -24,16 +25,9 @@ struct Subset {
   Tensor x, y;
 };
 
-// The first n training images, pixels in [0, 1], flattened.
+// The first 384 training images, pixels in [0, 1], flattened.
 const Subset& data() {
-  static const Subset s = [] {
-    constexpr int64_t n = 384;
-    auto d = datasets::fashion_mnist::load_data();
-    Tensor x = keras::detail::take_rows(d.x_train, 0, n).to(DType::f32).view({n, 784});
-    float* p = x.data<float>();
-    for (int64_t i = 0; i < x.numel(); ++i) p[i] /= 255.0f;
-    return Subset{x, keras::detail::take_rows(d.y_train, 0, n)};
-  }();
+  static const Subset s{keel::testing::fashion_subset(384, 1).x_train, keel::testing::fashion_subset(384, 1).y_train};
   return s;
 }
 

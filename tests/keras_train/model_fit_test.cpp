@@ -9,31 +9,15 @@
 #include "keel/keras/layers/core.h"
 #include "keel/keras/model.h"
 #include "keel/keras/sequential.h"
+#include "fashion_subset.h"
 
 using namespace keel;
 using namespace keel::keras;
 
 namespace {
 
-struct Subset {
-  Tensor x_train, y_train, x_test, y_test;
-};
-
-// Pixels scaled to [0, 1] and flattened; the first n_train / n_test images.
-const Subset& data() {
-  static const Subset s = [] {
-    auto d = datasets::fashion_mnist::load_data();
-    auto prep = [](const Tensor& x, int64_t n) {
-      Tensor f = keras::detail::take_rows(x, 0, n).to(DType::f32).view({n, 784});
-      float* p = f.data<float>();
-      for (int64_t i = 0; i < f.numel(); ++i) p[i] /= 255.0f;
-      return f;
-    };
-    return Subset{prep(d.x_train, 3000), keras::detail::take_rows(d.y_train, 0, 3000), prep(d.x_test, 1000),
-                  keras::detail::take_rows(d.y_test, 0, 1000)};
-  }();
-  return s;
-}
+using Subset = keel::testing::FashionSubset;
+const Subset& data() { return keel::testing::fashion_subset(3000, 1000); }
 
 std::shared_ptr<Sequential> mlp() {
   auto m = std::make_shared<Sequential>(std::vector<LayerArg>{
