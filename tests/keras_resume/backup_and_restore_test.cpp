@@ -112,6 +112,21 @@ TEST(BackupAndRestore, EpochSaveFreqBacksUpAfterEachEpochAndKeepsTheBackupWhenAs
   EXPECT_EQ(h->epoch(), (std::vector<int>{0, 1}));  // History came back with the backup
 }
 
+TEST(BackupAndRestore, BackupLayoutNamesCallbacksByClass) {
+  TempDir dir;
+  auto model = make_model();
+  auto backup = std::make_shared<BackupAndRestore>(dir / "b", "epoch", /*delete_checkpoint=*/false);
+  model->fit(data().x, data().y,
+             fit_options({std::make_shared<EarlyStopping>(), backup, std::make_shared<EarlyStopping>()}, 1));
+  BundleReader r(dir / "b/chief/ckpt-1");
+  for (const std::string key :
+       {"callbacks/EarlyStopping/.ATTRIBUTES/KEEL_STATE", "callbacks/EarlyStopping_1/.ATTRIBUTES/KEEL_STATE",
+        "callbacks/History/.ATTRIBUTES/KEEL_STATE", "training_state/.ATTRIBUTES/KEEL_STATE",
+        "model/layer-1/_random_generator/.ATTRIBUTES/KEEL_STATE", "model/optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE",
+        "model/keras_api/metrics/0/total/.ATTRIBUTES/VARIABLE_VALUE", "save_counter/.ATTRIBUTES/VARIABLE_VALUE"})
+    EXPECT_TRUE(r.contains(key)) << key;
+}
+
 TEST(BackupAndRestore, DeleteCheckpointRemovesTheBackupWhenTrainingCompletes) {
   TempDir dir;
   auto model = make_model();
