@@ -256,7 +256,7 @@ Tensor BundleReader::read(const std::string& key) const {
   KEEL_CHECK(e.offset <= file_size && e.size <= file_size - e.offset,
              data_filename(prefix_, e.shard_id, impl_->num_shards), ": key '", key, "': bytes [", e.offset, ", ",
              e.offset + e.size, ") lie past the end of the ", file_size, "-byte data file");
-  Tensor t = Tensor::empty(e.shape, *e.dtype);
+  Tensor t = Tensor::uninitialized(e.shape, *e.dtype);  // read_into writes every byte or throws
   read_into(key, t, "BundleReader::read");
   return t;
 }

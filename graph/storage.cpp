@@ -10,7 +10,7 @@
 
 namespace keel {
 
-Storage::Storage(DType dtype, int64_t numel) : numel_(numel), dtype_(dtype) {
+Storage::Storage(DType dtype, int64_t numel, bool zero) : numel_(numel), dtype_(dtype) {
   KEEL_CHECK(numel >= 0, "Storage: negative element count ", numel);
   const size_t elem = dtype_size(dtype);
   KEEL_CHECK(static_cast<uint64_t>(numel) <= (uint64_t{1} << 62) / elem, "Storage: ", numel,
@@ -20,7 +20,7 @@ Storage::Storage(DType dtype, int64_t numel) : numel_(numel), dtype_(dtype) {
   if (alloc == 0) return;
   if (alloc <= kInlineBytes && dtype != DType::string) {
     data_ = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(inline_) + kAlignment - 1) & ~(kAlignment - 1));
-    std::memset(data_, 0, alloc);
+    if (zero) std::memset(data_, 0, alloc);
     return;
   }
   // malloc plus manual alignment: much cheaper than aligned_alloc for the many tiny tensors of a graph.
@@ -30,7 +30,7 @@ Storage::Storage(DType dtype, int64_t numel) : numel_(numel), dtype_(dtype) {
   if (dtype == DType::string) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < numel; ++i) new (s + i) std::string();
-  } else {
+  } else if (zero) {
     std::memset(data_, 0, alloc);
   }
 }

@@ -12,8 +12,9 @@ namespace keel {
 class Storage {
  public:
   static constexpr size_t kAlignment = 64;
-  // Allocates room for `numel` elements of `dtype`; numeric buffers are zeroed, strings default-constructed.
-  Storage(DType dtype, int64_t numel);
+  // Allocates room for `numel` elements of `dtype`; numeric buffers are zeroed unless `zero` is false
+  // (for ops that write every element), strings are always default-constructed.
+  Storage(DType dtype, int64_t numel, bool zero = true);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

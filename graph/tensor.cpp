@@ -13,12 +13,12 @@ namespace keel {
 
 namespace {
 
-std::shared_ptr<TensorImpl> make_impl(const Shape& shape, DType dtype) {
+std::shared_ptr<TensorImpl> make_impl(const Shape& shape, DType dtype, bool zero = true) {
   auto impl = std::make_shared<TensorImpl>();
   impl->numel = checked_numel(shape, "Tensor");
   impl->shape = shape;
   impl->dtype = dtype;
-  impl->storage = std::make_shared<Storage>(dtype, impl->numel);
+  impl->storage = std::make_shared<Storage>(dtype, impl->numel, zero);
   return impl;
 }
 
@@ -46,10 +46,11 @@ int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> index) {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype) { return Tensor(make_impl(shape, dtype)); }
 Tensor Tensor::zeros(const Shape& shape, DType dtype) { return Tensor(make_impl(shape, dtype)); }
+Tensor Tensor::uninitialized(const Shape& shape, DType dtype) { return Tensor(make_impl(shape, dtype, false)); }
 Tensor Tensor::ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
 
 Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
-  Tensor t = empty(shape, dtype);
+  Tensor t = uninitialized(shape, dtype);
   t.fill_(value);
   return t;
 }

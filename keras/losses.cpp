@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 
 #include "keel/graph/error.h"
 #include "keel/ops/elementwise.h"
@@ -180,18 +181,44 @@ const LossFactory& find_class(const std::string& name) {
   return it->second;
 }
 
+struct CustomLosses {
+  std::mutex mutex;
+  std::map<std::string, CustomLossFactory> by_name;
+};
+CustomLosses& custom_losses() {
+  static CustomLosses* r = new CustomLosses;
+  return *r;
+}
+CustomLossFactory find_custom(const std::string& name) {
+  CustomLosses& r = custom_losses();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto it = r.by_name.find(name);
+  return it == r.by_name.end() ? CustomLossFactory() : it->second;
+}
+
 }  // namespace
 
-std::shared_ptr<Loss> loss_from_name(const std::string& name) { return find_class(name)(LossOptions()); }
+void register_loss(const std::string& class_name, CustomLossFactory factory) {
+  KEEL_CHECK(!class_name.empty() && factory, "register_loss: empty class name or factory");
+  CustomLosses& r = custom_losses();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.by_name[class_name] = std::move(factory);
+}
+
+std::shared_ptr<Loss> loss_from_name(const std::string& name) {
+  if (auto custom = find_custom(name)) return custom(nlohmann::json::object());
+  return find_class(name)(LossOptions());
+}
 
 std::shared_ptr<Loss> loss_from_config(const nlohmann::json& spec) {
   if (spec.is_string()) return loss_from_name(spec.get<std::string>());
   KEEL_CHECK(spec.is_object() && spec.contains("class_name") && spec["class_name"].is_string(),
              "loss_from_config: expected {\"class_name\": ..., \"config\": {...}} or a name, got ", spec.dump());
   const std::string cls = spec["class_name"].get<std::string>();
+  const nlohmann::json config = spec.contains("config") ? spec["config"] : nlohmann::json::object();
+  if (auto custom = find_custom(cls)) return custom(config);
   const auto& make = find_class(cls);
   LossOptions o;
-  const nlohmann::json config = spec.contains("config") ? spec["config"] : nlohmann::json::object();
   KEEL_CHECK(config.is_object(), cls, ": loss config must be a JSON object, got ", config.dump());
   for (const auto& item : config.items()) {
     const std::string& key = item.key();

@@ -4,6 +4,7 @@
 //   Tensor l = loss(labels, logits);                   // Keras order: (y_true, y_pred); a scalar
 //   auto mse = keras::loss_from_name("mse");           // name() == "mean_squared_error"
 //   nlohmann::json cfg = loss.get_config();           // {"reduction": "auto", "name": ..., "from_logits": true, ...}
+//   keras::register_loss("MyLoss", [](const nlohmann::json& c) { return MyLoss::from_config(c); });
 //
 // Reduction "auto" and "sum_over_batch_size" divide the (weighted) sum by the number of per-sample
 // losses (0 for an empty batch, like Keras's div_no_nan); "sum" sums; "none" returns the per-sample
@@ -12,6 +13,7 @@
 // labels for the sparse loss). The result is differentiable w.r.t. y_pred.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -104,5 +106,12 @@ class MeanAbsoluteError : public Loss {
 std::shared_ptr<Loss> loss_from_name(const std::string& name);
 // {"class_name": ..., "config": {...}} or a name string.
 std::shared_ptr<Loss> loss_from_config(const nlohmann::json& spec);
+
+// Users' own losses (Keras's custom_objects / register_keras_serializable): `class_name` (the class_name()
+// the loss reports) is looked up before the built-in names by loss_from_name (factory given {}) and
+// loss_from_config (factory given the config), so a compiled custom loss round-trips through
+// save + load_model. Registering a name again replaces it.
+using CustomLossFactory = std::function<std::shared_ptr<Loss>(const nlohmann::json& config)>;
+void register_loss(const std::string& class_name, CustomLossFactory factory);
 
 }  // namespace keel::keras

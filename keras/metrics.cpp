@@ -1,6 +1,8 @@
 #include "keel/keras/metrics.h"
 
 #include <cmath>
+#include <map>
+#include <mutex>
 
 #include "keel/graph/error.h"
 #include "keel/keras/losses.h"
@@ -117,6 +119,8 @@ class FnMetric : public MeanMetricWrapper {
       : MeanMetricWrapper(std::move(name)), kind_(kind), pending_(resolve_from_shapes) {}
   std::string class_name() const override { return "MeanMetricWrapper"; }
   std::string fn_name() const override { return kind_fn(kind_); }
+  Kind kind() const { return kind_; }
+  bool pending() const { return pending_; }
 
  protected:
   void values(const Tensor& y_true, const Tensor& y_pred, std::vector<double>& out) const override {
@@ -246,7 +250,83 @@ void MeanAbsoluteErrorMetric::values(const Tensor& y_true, const Tensor& y_pred,
 
 // ---- by name
 
+namespace {
+
+struct CustomMetrics {
+  std::mutex mutex;
+  std::map<std::string, MetricFactory> by_name;
+};
+CustomMetrics& custom_metrics() {
+  static CustomMetrics* r = new CustomMetrics;
+  return *r;
+}
+MetricFactory find_custom_metric(const std::string& name) {
+  CustomMetrics& r = custom_metrics();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto it = r.by_name.find(name);
+  return it == r.by_name.end() ? MetricFactory() : it->second;
+}
+
+}  // namespace
+
+void register_metric(const std::string& class_name, MetricFactory factory) {
+  KEEL_CHECK(!class_name.empty() && factory, "register_metric: empty class name or factory");
+  CustomMetrics& r = custom_metrics();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.by_name[class_name] = std::move(factory);
+}
+
+nlohmann::json serialize_metric(const Metric& metric) {
+  return {{"class_name", metric.class_name()}, {"config", metric.get_config()}};
+}
+
+std::shared_ptr<MeanMetricWrapper> metric_from_config(const nlohmann::json& spec, const Loss* loss) {
+  if (spec.is_string()) return metric_from_name(spec.get<std::string>(), loss);
+  KEEL_CHECK(spec.is_object() && spec.contains("class_name") && spec["class_name"].is_string(),
+             "metric_from_config: expected a name or {\"class_name\": ..., \"config\": {...}}, got ", spec.dump());
+  const std::string cls = spec["class_name"].get<std::string>();
+  const nlohmann::json config = spec.contains("config") ? spec["config"] : nlohmann::json::object();
+  KEEL_CHECK(config.is_object(), cls, ": metric config must be a JSON object, got ", config.dump());
+  if (auto custom = find_custom_metric(cls)) return custom(config);
+  std::string name;
+  if (config.contains("name")) {
+    KEEL_CHECK(config["name"].is_string(), cls, ": metric config 'name' must be a string, got ", config["name"].dump());
+    name = config["name"].get<std::string>();
+  }
+  if (cls == "MeanMetricWrapper") {
+    KEEL_CHECK(config.contains("fn") && config["fn"].is_string(), "MeanMetricWrapper '", name,
+               "': config needs the function name 'fn', got ", config.dump());
+    const std::string fn = config["fn"].get<std::string>();
+    const auto by_fn = metric_from_name(fn, loss);
+    if (name.empty() || name == by_fn->name()) return by_fn;
+    // Keras's MeanMetricWrapper(fn, name): the function's values under the given name.
+    const auto* f = dynamic_cast<const FnMetric*>(by_fn.get());
+    KEEL_CHECK(f != nullptr, "MeanMetricWrapper '", name, "': function '", fn, "' is not a metric function");
+    return std::make_shared<FnMetric>(name, f->kind(), f->pending());
+  }
+  std::shared_ptr<MeanMetricWrapper> m;
+  if (cls == "BinaryAccuracy") {
+    const double threshold = config.contains("threshold") && config["threshold"].is_number()
+                                 ? config["threshold"].get<double>() : 0.5;
+    m = std::make_shared<BinaryAccuracy>(name.empty() ? "binary_accuracy" : name, threshold);
+  } else if (cls == "Accuracy") {
+    m = name.empty() ? std::make_shared<Accuracy>() : std::make_shared<Accuracy>(name);
+  } else if (cls == "SparseCategoricalAccuracy") {
+    m = name.empty() ? std::make_shared<SparseCategoricalAccuracy>() : std::make_shared<SparseCategoricalAccuracy>(name);
+  } else if (cls == "CategoricalAccuracy") {
+    m = name.empty() ? std::make_shared<CategoricalAccuracy>() : std::make_shared<CategoricalAccuracy>(name);
+  } else if (cls == "MeanSquaredError") {
+    m = name.empty() ? std::make_shared<MeanSquaredErrorMetric>() : std::make_shared<MeanSquaredErrorMetric>(name);
+  } else if (cls == "MeanAbsoluteError") {
+    m = name.empty() ? std::make_shared<MeanAbsoluteErrorMetric>() : std::make_shared<MeanAbsoluteErrorMetric>(name);
+  }
+  KEEL_CHECK(m != nullptr, "metric class '", cls,
+             "' is not known (register it with keras::register_metric(\"", cls, "\", factory))");
+  return m;
+}
+
 std::shared_ptr<MeanMetricWrapper> metric_from_name(const std::string& name, const Loss* loss) {
+  if (auto custom = find_custom_metric(name)) return custom(nlohmann::json::object());
   if (name == "accuracy" || name == "acc") {
     if (dynamic_cast<const SparseCategoricalCrossentropy*>(loss))
       return std::make_shared<FnMetric>(name, Kind::sparse_categorical, false);

@@ -8,6 +8,7 @@
 //   keras::Mean loss_tracker("loss");
 //   loss_tracker.update_state(batch_loss, /*weight=*/batch_size);
 //   auto m = keras::metric_from_name("accuracy", loss.get());   // resolved for the loss, like compile()
+//   keras::register_metric("MyMetric", [](const nlohmann::json& c) { return MyMetric::from_config(c); });
 //
 // The accuracy metrics compute per-sample values with plain loops (no autodiff, no ops) and follow
 // Keras's rules: y_true is squeezed/cast as Keras does, argmax takes the first maximum,
@@ -15,6 +16,7 @@
 // Sums are formed in double and added to the f32 variables.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -153,5 +155,17 @@ class MeanAbsoluteErrorMetric : public MeanMetricWrapper {  // Keras's metrics.M
 // "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy", "mse"/"mean_squared_error",
 // "mae"/"mean_absolute_error" and the class names. Unknown names throw, quoting the name.
 std::shared_ptr<MeanMetricWrapper> metric_from_name(const std::string& name, const Loss* loss = nullptr);
+// From what a training_config lists: a name (metric_from_name) or {"class_name", "config"} as
+// serialize_metric writes it ("MeanMetricWrapper" with "fn", the built-in classes with "name"
+// (and BinaryAccuracy's "threshold"), or a registered class). Unknown classes throw, quoting them.
+std::shared_ptr<MeanMetricWrapper> metric_from_config(const nlohmann::json& spec, const Loss* loss = nullptr);
+// {"class_name": class_name(), "config": get_config()}
+nlohmann::json serialize_metric(const Metric& metric);
+
+// Users' own metrics: `class_name` is looked up before the built-in names by metric_from_name (factory
+// given {}) and metric_from_config (given the config), so compiled custom metrics round-trip through
+// save + load_model. Registering a name again replaces it.
+using MetricFactory = std::function<std::shared_ptr<MeanMetricWrapper>(const nlohmann::json& config)>;
+void register_metric(const std::string& class_name, MetricFactory factory);
 
 }  // namespace keel::keras

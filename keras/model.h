@@ -14,6 +14,9 @@
 //   model.compile(keras::CompileOptions().optimizer("adam").loss("sparse_categorical_crossentropy")
 //                     .metrics({"accuracy"}));
 //   auto history = model.fit(x, y, keras::FitOptions().epochs(5).validation_split(0.1));
+//   model.save_weights("/tmp/w.h5");                     // or a checkpoint prefix: "/tmp/run/cp-0001.ckpt"
+//   model.load_weights("/tmp/w.h5");                     // LoadWeightsOptions: by_name, skip_mismatch
+//   model.save("/tmp/m.h5");                              // or a directory; keras::load_model(path) reads it
 // Training (compile/fit/evaluate/predict/train_on_batch/test_on_batch) is keras/training.cpp, over
 // keras::Trainer (keras/trainer.h).
 #pragma once
@@ -26,6 +29,7 @@
 
 #include "keel/keras/layers/input_layer.h"
 #include "keel/keras/layers/layer.h"
+#include "keel/keras/saving/load_options.h"
 #include "keel/keras/trainer.h"
 
 namespace keel::keras {
@@ -84,6 +88,17 @@ class Model : public LayerImpl<Model> {
   // Keras's model.stop_training (shared with callbacks during fit).
   bool stop_training() const { return trainer_ && trainer_->control().stop_training; }
   void set_stop_training(bool stop);
+  // The options compile() was given (null before compile()); save() writes them as training_config.
+  const CompileOptions* compile_options() const;
+
+  // ---- saving (keras/saving/model_saving.cpp), over the free functions of keras/saving/weights.h and
+  // keras/saving/save_model.h. A checkpoint (non-.h5) of a compiled model carries the optimizer's
+  // iterations and slots; loading it restores them (into this model's optimizer, or when compile() runs).
+  void save_weights(const std::string& path) const;
+  LoadWeightsResult load_weights(const std::string& path, const LoadWeightsOptions& options = {});
+  // .h5: Keras's full-model file (model_config, training_config, weights, optimizer_weights); anything
+  // else: a SavedModel-style directory. The optimizer state goes with a compiled model.
+  void save(const std::string& path) const;
 
  protected:
   Model(std::string class_name, const LayerArgs& args);  // Sequential and subclasses

@@ -34,7 +34,7 @@ Tensor take_rows(const Tensor& x, int64_t begin, int64_t end) {
   const size_t rb = row_bytes(x, "take_rows");
   KEEL_CHECK(0 <= begin && begin <= end && end <= x.size(0), "take_rows: rows [", begin, ", ", end, ") of ",
              shape_str(x.shape()));
-  Tensor out = Tensor::empty(with_rows(x.shape(), end - begin), x.dtype());
+  Tensor out = Tensor::uninitialized(with_rows(x.shape(), end - begin), x.dtype());
   if (rb > 0 && end > begin)
     std::memcpy(out.raw_data(), static_cast<const char*>(x.raw_data()) + static_cast<size_t>(begin) * rb,
                 static_cast<size_t>(end - begin) * rb);
@@ -43,7 +43,7 @@ Tensor take_rows(const Tensor& x, int64_t begin, int64_t end) {
 
 Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& index, int64_t begin, int64_t end) {
   const size_t rb = row_bytes(x, "gather_rows");
-  Tensor out = Tensor::empty(with_rows(x.shape(), end - begin), x.dtype());
+  Tensor out = Tensor::uninitialized(with_rows(x.shape(), end - begin), x.dtype());
   const char* src = static_cast<const char*>(x.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   for (int64_t i = begin; i < end; ++i) {

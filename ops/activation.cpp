@@ -160,7 +160,7 @@ void softmax_grad_kernel(const T* g, const T* y, T* gx, const AxisPlan& p, bool 
 Tensor softmax_impl(const Tensor& x, int64_t axis, bool log, const char* op) {
   KEEL_CHECK(x.defined(), op, ": input is undefined");
   const AxisPlan p = axis_plan(x.shape(), axis, op);
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::uninitialized(x.shape(), x.dtype());
   if (x.numel() > 0) {
     if (x.dtype() == DType::f32 && x.numel() >= detail::kDnnlTranscendentalMin) {
       detail::dnnl_softmax(x, y, p.outer, p.classes, p.inner, log);
@@ -175,7 +175,7 @@ Tensor softmax_impl(const Tensor& x, int64_t axis, bool log, const char* op) {
   }
   if (should_record({x}))
     record(op, {x}, y, [yd = y.detach(), p, log](const Tensor& g) {
-      Tensor gx = Tensor::empty(g.shape(), g.dtype());
+      Tensor gx = Tensor::uninitialized(g.shape(), g.dtype());
       dispatch_floating(g.dtype(), "softmax backward", [&](auto z) {
         using T = decltype(z);
         softmax_grad_kernel<T>(g.data<T>(), yd.data<T>(), gx.data<T>(), p, log);

@@ -15,8 +15,8 @@ Tensor dropout(const Tensor& x, double rate, Generator& gen, bool training) {
   if (!training || rate == 0) return x;
   const int64_t n = x.numel();
   // The mask holds 0 or 1/(1-rate) in x's dtype; the gradient is g * mask.
-  Tensor mask = Tensor::empty(x.shape(), x.dtype());
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor mask = Tensor::uninitialized(x.shape(), x.dtype());
+  Tensor y = Tensor::uninitialized(x.shape(), x.dtype());
   std::vector<float> u(static_cast<size_t>(n));
   gen.fill_uniform(u.data(), n, 0.f, 1.f);
   dispatch_floating(x.dtype(), "dropout", [&](auto z) {
@@ -33,7 +33,7 @@ Tensor dropout(const Tensor& x, double rate, Generator& gen, bool training) {
   });
   if (should_record({x})) {
     record("dropout", {x}, y, [mask](const Tensor& g) {
-      Tensor dx = Tensor::empty(g.shape(), g.dtype());
+      Tensor dx = Tensor::uninitialized(g.shape(), g.dtype());
       dispatch_floating(g.dtype(), "dropout backward", [&](auto z) {
         using T = decltype(z);
         const T* pg = g.data<T>();

@@ -96,8 +96,8 @@ Tensor arith_forward(const Tensor& a, const Tensor& b, Kind kind, const char* op
   check_pair(a, b, op);
   const DType dt = a.dtype();
   const Shape& a_shape = a.shape();
-  Tensor out = a_shape == b.shape() ? Tensor::empty(a_shape, dt)
-                                    : Tensor::empty(broadcast_shapes(a_shape, b.shape(), op), dt);
+  Tensor out = a_shape == b.shape() ? Tensor::uninitialized(a_shape, dt)
+                                    : Tensor::uninitialized(broadcast_shapes(a_shape, b.shape(), op), dt);
   if (dt == DType::f32 && kind != Kind::pow && out.numel() >= detail::kDnnlMin && out.shape() == a_shape) {
     static constexpr Binary algs[] = {Binary::add, Binary::sub, Binary::mul, Binary::div, Binary::add,
                                       Binary::max, Binary::min};

@@ -16,7 +16,7 @@ enum class Scalar { add, sub, mul, div, pow };
 Tensor scalar_forward(const Tensor& a, double s, Scalar kind, const char* op) {
   KEEL_CHECK(a.defined(), op, ": input is undefined");
   if (a.dtype() == DType::f32 && a.numel() >= detail::kDnnlMin && kind != Scalar::div) {
-    Tensor y = Tensor::empty(a.shape(), a.dtype());
+    Tensor y = Tensor::uninitialized(a.shape(), a.dtype());
     const float fs = static_cast<float>(s);
     switch (kind) {
       case Scalar::add: detail::dnnl_eltwise(Eltwise::linear, a, y, 1.f, fs); break;

@@ -58,7 +58,7 @@ Tensor transpose_last2(const Tensor& t) {
   const int64_t r = s[s.size() - 2], c = s[s.size() - 1], batches = r * c == 0 ? 0 : t.numel() / (r * c);
   Shape os = s;
   std::swap(os[os.size() - 2], os[os.size() - 1]);
-  Tensor out = Tensor::empty(os, t.dtype());
+  Tensor out = Tensor::uninitialized(os, t.dtype());
   const T* src = t.data<T>();
   T* dst = out.data<T>();
 #pragma omp parallel for collapse(2) if (t.numel() > 65536)
@@ -216,7 +216,10 @@ bool fusable(Activation a) {
 
 Tensor matmul_kernel(const Tensor& a, const Tensor& b, const MatmulPlan& p, const Tensor& bias,
                      Activation fused) {
-  Tensor out = Tensor::empty(p.out, a.dtype());
+  // oneDNN's f32 matmul writes every element; the f64 gemm accumulates into zeros, and an empty inner
+  // dimension leaves them.
+  Tensor out = a.dtype() == DType::f32 && p.k > 0 ? Tensor::uninitialized(p.out, a.dtype())
+                                                  : Tensor::zeros(p.out, a.dtype());
   if (out.numel() == 0) return out;
   if (a.dtype() == DType::f32 && p.k > 0) {
     KEEL_CHECK(fused == Activation::linear || fusable(fused), "matmul: activation #", static_cast<int>(fused),

@@ -11,13 +11,13 @@
 // function plus one line in kCommands.
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "keel/checkpoint/bundle.h"
+#include "keel/checkpoint/checkpoint_state.h"
 #include "keel/checkpoint/object_graph.h"
 #include "keel/checkpoint/object_path.h"
 
@@ -26,31 +26,13 @@ using namespace keel;
 
 namespace {
 
-// model_checkpoint_path: "..." from a text-format CheckpointState (only the escapes TF writes).
-std::string state_file_latest(const std::string& state) {
-  std::ifstream f(state);
-  std::string line;
-  const std::string field = "model_checkpoint_path:";
-  while (std::getline(f, line)) {
-    if (line.compare(0, field.size(), field) != 0) continue;
-    const size_t q = line.find('"');
-    std::string out;
-    for (size_t i = q == std::string::npos ? line.size() : q + 1; i < line.size() && line[i] != '"'; i++) {
-      if (line[i] == '\\' && i + 1 < line.size()) i++;
-      out.push_back(line[i]);
-    }
-    return out;
-  }
-  KEEL_FAIL(state, ": no model_checkpoint_path in the checkpoint state file");
-}
-
 std::string resolve_prefix(const std::string& path) {
   if (fs::exists(path + ".index")) return path;
   if (fs::is_directory(path)) {
-    if (fs::exists(fs::path(path) / "checkpoint")) {
-      fs::path latest = state_file_latest((fs::path(path) / "checkpoint").string());
-      if (latest.is_relative()) latest = fs::path(path) / latest;
-      return latest.string();
+    if (const auto state = read_checkpoint_state(path)) {
+      KEEL_CHECK(!state->model_checkpoint_path.empty(), (fs::path(path) / kCheckpointStateFilename).string(),
+                 ": no model_checkpoint_path in the checkpoint state file");
+      return resolve_checkpoint_path(path, state->model_checkpoint_path);
     }
     const fs::path saved = fs::path(path) / "variables" / "variables";
     if (fs::exists(saved.string() + ".index")) return saved.string();

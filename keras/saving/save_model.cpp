@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +16,10 @@
 #include "keel/checkpoint/object_path.h"
 #include "keel/graph/error.h"
 #include "keel/keras/saving/h5/keras_h5.h"
+#include "keel/keras/saving/object_states.h"
+#include "keel/keras/saving/optimizer_weights.h"
+#include "keel/keras/saving/temp_path.h"
+#include "keel/keras/saving/training_config.h"
 #include "keel/keras/saving/weights.h"
 
 namespace keel::keras {
@@ -92,11 +95,6 @@ void fsync_path(const std::string& path) {
   KEEL_CHECK(rc == 0, "save_model: fsync of ", path, " failed: ", std::strerror(err));
 }
 
-std::string temp_sibling(const std::string& path) {
-  static std::atomic<int> counter{0};
-  return path + ".keel-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
-
 void write_directory(const Model& model, const std::string& dir) {
   fs::create_directories(dir + "/variables");
   fs::create_directories(dir + "/assets");
@@ -104,6 +102,7 @@ void write_directory(const Model& model, const std::string& dir) {
   write_model_checkpoint(model, prefix);
   SavedModelProto m;
   m.model_config = model.to_json();
+  if (model.compiled()) m.training_config = python_json_dumps(training_config(model));
   {
     BundleReader r(prefix);
     m.object_graph = r.read(kObjectGraphKey).data<std::string>()[0];
@@ -128,6 +127,7 @@ std::string serialize_saved_model(const SavedModelProto& m) {
   put_bytes(out, 3, m.backend);
   put_bytes(out, 4, m.model_config);
   put_bytes(out, 5, m.object_graph);
+  put_bytes(out, 6, m.training_config);
   return out;
 }
 
@@ -140,14 +140,15 @@ SavedModelProto parse_saved_model(const std::string& bytes, const std::string& f
   while (r.pos < bytes.size()) {
     const uint64_t tag = r.varint();
     const int field = static_cast<int>(tag >> 3), wire = static_cast<int>(tag & 7);
-    if (wire == 2 && field >= 1 && field <= 5) {
+    if (wire == 2 && field >= 1 && field <= 6) {
       std::string s = r.bytes();
       switch (field) {
         case 1: m.format = std::move(s); break;
         case 2: m.keras_version = std::move(s); break;
         case 3: m.backend = std::move(s); break;
         case 4: m.model_config = std::move(s); break;
-        default: m.object_graph = std::move(s); break;
+        case 5: m.object_graph = std::move(s); break;
+        default: m.training_config = std::move(s); break;
       }
     } else {
       r.skip(wire);
@@ -165,7 +166,12 @@ void save_model(const Model& model, const std::string& path, const std::function
     KerasH5File f;
     f.model_config = model.to_json();
     f.layers = model_h5_layers(model);
-    write_keras_h5_model(path, f);  // temp file, fsync, rename, fsync dir
+    if (model.compiled()) {
+      f.training_config = python_json_dumps(training_config(model));
+      f.optimizer_weights = optimizer_h5_weights(model);
+    }
+    f.keel_state = model_object_states(model);
+    write_keras_h5_model(path, f);  // stale temporaries removed, temp file, fsync, rename, fsync dir
     return;
   }
   std::string target = path;
@@ -173,6 +179,7 @@ void save_model(const Model& model, const std::string& path, const std::function
   KEEL_CHECK(!fs::exists(target) || fs::is_directory(target), "save_model: ", target,
              " exists and is not a directory");
   fs::create_directories(parent_of(target));
+  remove_stale_temporaries(target);
   const std::string tmp = temp_sibling(target);
   try {
     write_directory(model, tmp);
@@ -204,6 +211,16 @@ std::shared_ptr<Model> load_model(const std::string& path) {
                " has no model_config (a save_weights file? use load_weights)");
     auto model = model_from_json(*f.model_config);
     load_h5_layers(*model, f.layers, path, {});
+    if (f.training_config) {
+      const nlohmann::json tc = nlohmann::json::parse(*f.training_config, nullptr, /*allow_exceptions=*/false);
+      KEEL_CHECK(!tc.is_discarded(), "load_model: training_config of ", path, " is not valid JSON");
+      model->compile(compile_options_from_training_config(tc, path));
+      load_optimizer_h5_weights(*model, f.optimizer_weights, path);
+    } else {
+      KEEL_CHECK(f.optimizer_weights.empty(), "load_model: ", path, " has ", f.optimizer_weights.size(),
+                 " optimizer weights but no training_config to compile an optimizer from");
+    }
+    restore_model_object_states(*model, f.keel_state, path);
     return model;
   }
   const std::string pb = path + "/" + kSavedModelFilename;
@@ -211,6 +228,11 @@ std::shared_ptr<Model> load_model(const std::string& path) {
              kSavedModelFilename);
   const SavedModelProto m = parse_saved_model(read_file_bounded(pb, uintmax_t{1} << 30), pb);
   auto model = model_from_json(m.model_config);
+  if (!m.training_config.empty()) {
+    const nlohmann::json tc = nlohmann::json::parse(m.training_config, nullptr, /*allow_exceptions=*/false);
+    KEEL_CHECK(!tc.is_discarded(), "load_model: training_config of ", pb, " is not valid JSON");
+    model->compile(compile_options_from_training_config(tc, pb));
+  }
   read_model_checkpoint(*model, path + "/variables/variables");
   return model;
 }

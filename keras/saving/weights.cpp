@@ -1,6 +1,7 @@
 // save_weights / load_weights: Keras HDF5 weights files and object-based checkpoints of a model.
 #include "keel/keras/saving/weights.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -29,11 +30,17 @@ std::string short_name(const std::string& variable_name) {
   return slash == std::string::npos ? variable_name : variable_name.substr(slash + 1);
 }
 
-// The model as a shared_ptr: its own when it is owned by one, else a non-owning alias.
-std::shared_ptr<Trackable> as_root(const Model& model) {
-  auto& m = const_cast<Model&>(model);
-  if (auto owned = m.weak_from_this().lock()) return owned;
-  return std::shared_ptr<Trackable>(std::shared_ptr<Trackable>(), &m);
+// "layer 'dense' weight 'kernel'" from the variable name "dense/kernel".
+std::string weight_label(const std::string& variable_name) {
+  const auto slash = variable_name.rfind('/');
+  if (slash == std::string::npos) return "weight '" + variable_name + "'";
+  return "layer '" + variable_name.substr(0, slash) + "' weight '" + variable_name.substr(slash + 1) + "'";
+}
+
+std::string list_str(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + "]";
 }
 
 struct Pair {
@@ -46,8 +53,12 @@ std::string mismatch(const Layer& layer, const H5LayerWeights& stored, const std
   const auto vars = layer.weights();
   std::ostringstream os;
   if (vars.size() != stored.weights.size()) {
-    os << "load_weights: layer '" << layer.name() << "' has " << vars.size() << " weights, file layer '"
-       << stored.layer_name << "' has " << stored.weights.size() << " (file " << file << ")";
+    std::vector<std::string> mine, theirs;
+    for (const auto& v : vars) mine.push_back(short_name(v.name()));
+    for (const auto& w : stored.weights) theirs.push_back(w.first);
+    os << "load_weights: layer '" << layer.name() << "' has " << vars.size() << " weights " << list_str(mine)
+       << ", file layer '" << stored.layer_name << "' has " << stored.weights.size() << " " << list_str(theirs)
+       << " (file " << file << ")";
     return os.str();
   }
   for (size_t i = 0; i < vars.size(); ++i) {
@@ -63,6 +74,12 @@ std::string mismatch(const Layer& layer, const H5LayerWeights& stored, const std
 }
 
 }  // namespace
+
+std::shared_ptr<Trackable> model_as_trackable(const Model& model) {
+  auto& m = const_cast<Model&>(model);
+  if (auto owned = m.weak_from_this().lock()) return owned;
+  return std::shared_ptr<Trackable>(std::shared_ptr<Trackable>(), &m);
+}
 
 bool is_h5_path(const std::string& path) {
   return ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".keras");
@@ -101,8 +118,13 @@ LoadWeightsResult load_h5_layers(Model& model, const std::vector<H5LayerWeights>
       KEEL_CHECK(!any_unbuilt, "load_weights: model '", model.name(),
                  "' is not built (build it or call it once before loading weights) (file ", file, ")");
     }
-    KEEL_CHECK(live.size() == stored.size(), "load_weights: the model '", model.name(), "' has ", live.size(),
-               " layers with weights, the file has ", stored.size(), " (file ", file, ")");
+    if (live.size() != stored.size()) {
+      std::vector<std::string> mine, theirs;
+      for (const auto& l : live) mine.push_back(l->name());
+      for (const auto* s : stored) theirs.push_back(s->layer_name);
+      KEEL_FAIL("load_weights: the model '", model.name(), "' has ", live.size(), " layers with weights ",
+                list_str(mine), ", the file has ", stored.size(), " ", list_str(theirs), " (file ", file, ")");
+    }
     for (size_t i = 0; i < live.size(); ++i) pairs.push_back({live[i], stored[i]});
   } else {
     std::map<std::string, std::shared_ptr<Layer>> by_name;
@@ -137,11 +159,13 @@ LoadWeightsResult load_h5_layers(Model& model, const std::vector<H5LayerWeights>
 }
 
 void write_model_checkpoint(const Model& model, const std::string& prefix) {
-  write_graph_bundle(as_root(model), prefix);
+  write_graph_bundle(model_as_trackable(model), prefix);
 }
 
-size_t read_model_checkpoint(Model& model, const std::string& prefix) {
-  const auto root = as_root(model);
+ModelCheckpointRead read_model_checkpoint(Model& model, const std::string& prefix) {
+  const auto root = model_as_trackable(model);
+  std::set<const void*> model_weights;
+  for (const Variable& v : model.weights()) model_weights.insert(v.id());
   {
     BundleReader reader(prefix);
     const Tensor g = reader.read(kObjectGraphKey);
@@ -154,28 +178,37 @@ size_t read_model_checkpoint(Model& model, const std::string& prefix) {
         if (a.name() == kVariableValueName && !paths[i].empty()) key_of[paths[i]] = a.checkpoint_key();
       }
     }
+    // Every model weight must be stored with its shape and dtype. Other values (the optimizer's, the
+    // metrics', generator states) are restored when present: a checkpoint of an uncompiled model loads
+    // into a compiled one, and the other way round the optimizer's values wait for compile().
     size_t variables = 0;
     for (const auto& n : walk_live_graph(root)) {
-      if (!n.variable.defined()) continue;
+      if (!n.variable.defined() || !model_weights.count(n.variable.id())) continue;
       ++variables;
       auto it = key_of.find(n.path);
-      KEEL_CHECK(it != key_of.end() && reader.contains(it->second), "load_weights: '", n.path, "' (variable ",
-                 n.variable.name(), ") is not in checkpoint ", prefix);
+      const std::string what = weight_label(n.variable.name()) + " ('" + n.path + "')";
+      KEEL_CHECK(it != key_of.end() && reader.contains(it->second), "load_weights: ", what, " is not in checkpoint ",
+                 prefix);
       const BundleEntry& e = reader.entry(it->second);
       KEEL_CHECK(e.dtype.has_value() && e.shape == n.variable.shape() && *e.dtype == n.variable.dtype(),
-                 "load_weights: '", n.path, "' (variable ", n.variable.name(), "): model has ",
+                 "load_weights: ", what, ": model has ",
                  type_str(n.variable.shape(), n.variable.dtype()), ", file has ", shape_str(e.shape), " ",
                  e.dtype ? dtype_name(*e.dtype) : tf_dtype_name(e.tf_dtype).c_str(), " (checkpoint ", prefix, ")");
     }
     KEEL_CHECK(variables > 0, "load_weights: model '", model.name(), "' has no weights (is it built?) (checkpoint ",
+               prefix, ")");
+    KEEL_CHECK(variables == model_weights.size(), "load_weights: model '", model.name(), "' has ",
+               model_weights.size(), " weights, ", variables, " of them reachable from the model (checkpoint ",
                prefix, ")");
   }
   auto r = std::make_shared<::keel::detail::Restorer>(prefix);
   r->restore_into(root);
   CheckpointLoadStatus status(r, root);
   status.expect_partial();
-  status.assert_existing_objects_matched();
-  return status.restored_count();
+  ModelCheckpointRead out;
+  out.weights = model_weights.size();
+  out.other_values = status.restored_count() - std::min(status.restored_count(), out.weights);
+  return out;
 }
 
 void save_weights(const Model& model, const std::string& path) {
@@ -208,7 +241,9 @@ LoadWeightsResult load_weights(Model& model, const std::string& path, const Load
   KEEL_CHECK(!options.by_name, "load_weights: by_name applies only to .h5 files (checkpoint ", path, ")");
   LoadWeightsResult result;
   result.path = path;
-  result.weights_loaded = read_model_checkpoint(model, path);
+  const ModelCheckpointRead read = read_model_checkpoint(model, path);
+  result.weights_loaded = read.weights;
+  result.other_values_loaded = read.other_values;
   return result;
 }
 

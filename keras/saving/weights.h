@@ -8,7 +8,8 @@
 //
 // `.h5` (or `.hdf5`, `.keras.h5`): layer names, weight names "dense/kernel:0", model.layers() order.
 // Anything else: a TensorFlow object-based checkpoint with the model as root (keys such as
-// `layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE`) and the `checkpoint` state file in its
+// `layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE`; a compiled model adds `optimizer/iter` and
+// slots `layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/...`, which loading restores, as tf.keras) and the `checkpoint` state file in its
 // directory listing only this prefix (as tf.keras writes it), so latest_checkpoint(dir) finds it.
 //
 // Loading validates every layer and weight (count, shape, dtype) before assigning anything; a mismatch
@@ -21,20 +22,9 @@
 
 #include "keel/keras/model.h"
 #include "keel/keras/saving/h5/keras_h5.h"
+#include "keel/keras/saving/load_options.h"
 
 namespace keel::keras {
-
-struct LoadWeightsOptions {
-  bool by_name = false;        // h5 only: match layers by name instead of order
-  bool skip_mismatch = false;  // h5 with by_name only: skip layers whose weights do not fit
-};
-
-struct LoadWeightsResult {
-  std::string path;              // the file or prefix read
-  bool h5 = false;
-  size_t weights_loaded = 0;     // variables assigned
-  std::vector<std::string> skipped;  // one line per skipped layer (skip_mismatch), or file layers unmatched by name
-};
 
 // True when `path` names an HDF5 file by its suffix (.h5, .hdf5, .keras).
 bool is_h5_path(const std::string& path);
@@ -50,10 +40,19 @@ std::vector<H5LayerWeights> model_h5_layers(const Model& model);
 LoadWeightsResult load_h5_layers(Model& model, const std::vector<H5LayerWeights>& layers, const std::string& file,
                                  const LoadWeightsOptions& options);
 
+// The model as a checkpoint root: its own shared_ptr when it is owned by one, else a non-owning alias.
+std::shared_ptr<Trackable> model_as_trackable(const Model& model);
+
 // Object-based checkpoint with the model as root: writes exactly `prefix` (no state file).
 void write_model_checkpoint(const Model& model, const std::string& prefix);
-// Restores `prefix` into the model; every variable of the model must be in the checkpoint with the
-// same shape and dtype (checked before anything is assigned).
-size_t read_model_checkpoint(Model& model, const std::string& prefix);
+// Restores `prefix` into the model; every weight of the model must be in the checkpoint with the
+// same shape and dtype (checked before anything is assigned). The optimizer's iterations and slots,
+// metric totals and generator states are restored too when both sides have them (a compiled model's
+// optimizer creates the slots it is given; an uncompiled model keeps them until compile() tracks one).
+struct ModelCheckpointRead {
+  size_t weights = 0;       // model weights restored
+  size_t other_values = 0;  // everything else restored now
+};
+ModelCheckpointRead read_model_checkpoint(Model& model, const std::string& prefix);
 
 }  // namespace keel::keras

@@ -1,4 +1,5 @@
-// Internal to ops/: elementwise maps over same-shape tensors, used by forwards and gradients.
+// Internal to ops/: elementwise maps over same-shape tensors, used by forwards and gradients. Outputs
+// start uninitialized: every element is written.
 //
 //   Tensor y = detail::map1(x, "exp", [](auto v) { return std::exp(v); });          // floating dtypes
 //   Tensor gx = detail::map2(g, y, "exp", [](auto g, auto y) { return g * y; });    // same shape and dtype
@@ -14,7 +15,7 @@ namespace keel::ops::detail {
 template <class F>
 Tensor map1(const Tensor& x, const char* op, F&& f, bool numeric = false) {
   KEEL_CHECK(x.defined(), op, ": input is undefined");
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::uninitialized(x.shape(), x.dtype());
   auto body = [&](auto z) {
     using T = decltype(z);
     if constexpr (std::is_same_v<T, bool>) {
@@ -35,7 +36,7 @@ Tensor map1(const Tensor& x, const char* op, F&& f, bool numeric = false) {
 // out[i] = f(a[i], b[i]) for same-shape floating tensors of one dtype.
 template <class F>
 Tensor map2(const Tensor& a, const Tensor& b, const char* op, F&& f) {
-  Tensor out = Tensor::empty(a.shape(), a.dtype());
+  Tensor out = Tensor::uninitialized(a.shape(), a.dtype());
   dispatch_floating(a.dtype(), op, [&](auto z) {
     using T = decltype(z);
     const T* pa = a.data<T>();
@@ -51,7 +52,7 @@ Tensor map2(const Tensor& a, const Tensor& b, const char* op, F&& f) {
 // out[i] = f(a[i], b[i], c[i]) for same-shape floating tensors of one dtype.
 template <class F>
 Tensor map3(const Tensor& a, const Tensor& b, const Tensor& c, const char* op, F&& f) {
-  Tensor out = Tensor::empty(a.shape(), a.dtype());
+  Tensor out = Tensor::uninitialized(a.shape(), a.dtype());
   dispatch_floating(a.dtype(), op, [&](auto z) {
     using T = decltype(z);
     const T* pa = a.data<T>();
@@ -71,7 +72,7 @@ Tensor eltwise(const Tensor& x, const char* op, Eltwise alg, float alpha, float 
   const bool cheap = alg == Eltwise::relu || alg == Eltwise::abs || alg == Eltwise::square || alg == Eltwise::clip ||
                      alg == Eltwise::linear;
   if (x.defined() && x.dtype() == DType::f32 && x.numel() >= (cheap ? kDnnlMin : kDnnlTranscendentalMin)) {
-    Tensor y = Tensor::empty(x.shape(), x.dtype());
+    Tensor y = Tensor::uninitialized(x.shape(), x.dtype());
     dnnl_eltwise(alg, x, y, alpha, beta);
     return y;
   }

@@ -28,6 +28,21 @@ TEST(Tensor, FactoriesAndAccess) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(z.raw_data()) % 64, 0u);
 }
 
+TEST(Tensor, UninitializedHasShapeAndWritableStorage) {
+  for (const Shape& shape : {Shape{}, Shape{0}, Shape{3}, Shape{1024, 1024}}) {
+    Tensor t = Tensor::uninitialized(shape, DType::f32);
+    EXPECT_EQ(t.shape(), shape);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % 64, 0u);
+    t.fill_(2.5);
+    if (t.numel() > 0) {
+      EXPECT_EQ(t.data<float>()[t.numel() - 1], 2.5f);
+    }
+  }
+  Tensor s = Tensor::uninitialized({2}, DType::string);  // strings are still constructed (empty)
+  EXPECT_EQ(s.str(1), "");
+  EXPECT_TRUE(Tensor::full({3}, 7, DType::i32).equal(Tensor::from_vector<int32_t>({7, 7, 7})));
+}
+
 TEST(Tensor, Int64ItemIsExact) {
   const int64_t big = (int64_t{1} << 62) + 1;
   EXPECT_EQ(Tensor::from_vector<int64_t>({big}).item<int64_t>(), big);

@@ -160,7 +160,9 @@ TEST(KerasWeights, LayerCountMismatchIsAnError) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), "load_weights: the model '" + one.name() +
-                                         "' has 1 layers with weights, the file has 2 (file " + dir.path("w.h5") + ")");
+                                         "' has 1 layers with weights [" + one.layers()[0]->name() + "], the file has 2 [" +
+                                         a->layers()[0]->name() + ", " + a->layers()[1]->name() + "] (file " +
+                                         dir.path("w.h5") + ")");
   }
 }
 
@@ -204,7 +206,7 @@ TEST(KerasWeights, DtypeAndWeightCountMismatchesAreErrors) {
     load_weights(*a, dir.path("short.h5"));
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "load_weights: layer 'e0' has 2 weights, file layer 'e0' has 1 (file " +
+    EXPECT_EQ(std::string(e.what()), "load_weights: layer 'e0' has 2 weights [kernel, bias], file layer 'e0' has 1 [e0/kernel:0] (file " +
                                          dir.path("short.h5") + ")");
   }
 }

@@ -3,12 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "keel/graph/error.h"
+#include "keel/keras/saving/temp_path.h"
 
 namespace keel::h5 {
 namespace {
@@ -32,9 +32,8 @@ std::string directory_of(const std::string& path) {
 
 void atomic_write(const std::string& path, const std::function<void(const std::string& tmp)>& write) {
   KEEL_CHECK(!path.empty() && path.back() != '/', "atomic write: invalid path '", path, "'");
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp =
-      path + ".keel-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  keras::remove_stale_temporaries(path);
+  const std::string tmp = keras::temp_sibling(path);
   try {
     write(tmp);
     fsync_path(tmp, O_RDONLY, path);

@@ -4,7 +4,8 @@
 //
 // `write` must create and fully close the file at `tmp`. If it throws, or any step fails, the temporary
 // is removed and the error (keel::Error naming `path`) propagates; `path` keeps its old content. A
-// process killed mid-write leaves `path` intact (and possibly a stale `<path>.keel-tmp-*` file).
+// process killed mid-write leaves `path` intact (and possibly a stale `<path>.keel-tmp-*` file, which the
+// next atomic_write to `path` removes once its writer is dead: keras/saving/temp_path.h).
 #pragma once
 
 #include <functional>

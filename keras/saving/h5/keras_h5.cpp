@@ -16,6 +16,7 @@ namespace keel {
 namespace {
 
 constexpr const char* kTopLevel = "top_level_model_weights";
+constexpr const char* kKeelState = "keel_state";
 
 std::string object(const h5::Group& g, const std::string& rel) {
   return g.path() == "/" ? "/" + rel : g.path() + "/" + rel;
@@ -76,6 +77,7 @@ KerasH5File read_keras_h5(const std::string& path) {
     if (full && root.is_group("optimizer_weights")) {
       out.optimizer_weights = read_subset(root.open_group("optimizer_weights"));
     }
+    if (full && root.is_group(kKeelState)) out.keel_state = read_subset(root.open_group(kKeelState));
   }
   f.close();
   return out;
@@ -177,6 +179,7 @@ void write_keras_h5_model(const std::string& path, const KerasH5File& file) {
   check_json_object(path, "model_config", *file.model_config);
   if (file.training_config) check_json_object(path, "training_config", *file.training_config);
   check_subset(path, "optimizer_weights", file.optimizer_weights);
+  check_subset(path, kKeelState, file.keel_state);
   write_file(path, [&](const h5::Group& root) {
     // save_model_to_hdf5: metadata strings (str -> UTF-8, json.dumps(...).encode() -> ASCII bytes).
     root.write_string_attr("keras_version", file.keras_version, h5::StringType::vlen_utf8);
@@ -187,6 +190,7 @@ void write_keras_h5_model(const std::string& path, const KerasH5File& file) {
     }
     write_weights_group(root.create_group("model_weights"), file);
     if (!file.optimizer_weights.empty()) write_subset(root.create_group("optimizer_weights"), file.optimizer_weights);
+    if (!file.keel_state.empty()) write_subset(root.create_group(kKeelState), file.keel_state);
   });
 }
 

@@ -11,7 +11,7 @@
 // Layouts (see keras/saving/h5/FORMAT.md): full model = root attrs keras_version, backend, model_config,
 // training_config; /model_weights (attrs layer_names, backend, keras_version; one group per layer with
 // weight_names; datasets at <layer>/<weight name>); /optimizer_weights (attr weight_names, datasets at
-// <weight name>). Weights only = the /model_weights content at the file root. Both weight naming schemes
+// <weight name>); /keel_state (keel's, same layout). Weights only = the /model_weights content at the file root. Both weight naming schemes
 // (Keras 2 "dense/kernel:0", Keras 3 legacy "sequential/dense/kernel") are kept as stored. Any missing
 // group or dataset, or unreadable attribute, throws keel::Error naming the file and the object path.
 #pragma once
@@ -47,6 +47,9 @@ struct KerasH5File {
   // write it unless nullopt.
   std::optional<NamedTensors> top_level_weights = NamedTensors{};
   NamedTensors optimizer_weights;  // weight_names order; written only when non-empty (as Keras does)
+  // keel's own group /keel_state (full-model files only; Keras ignores it): objects' non-tensor state as
+  // u8 vectors (keras/saving/object_states.h), same layout as optimizer_weights. Written when non-empty.
+  NamedTensors keel_state;
 };
 
 KerasH5File read_keras_h5(const std::string& path);

@@ -1,0 +1,26 @@
+// Keras's training_config: how a model was compiled, as JSON, written by save() and read by load_model().
+//
+//   Json tc = training_config(model);          // {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"],
+//                                              //  "weighted_metrics": null, "loss_weights": null,
+//                                              //  "optimizer_config": {"class_name": "Adam", "config": {...}}}
+//   model2->compile(compile_options_from_training_config(tc, "m.h5"));
+//
+// Keras 2.4's layout (saving_utils.model_metadata): a loss given by name stays a name, a loss object is
+// {"class_name", "config"}; metrics likewise (names as given, objects serialized). Reading accepts what
+// Keras 2.4 to 2.15 write: "Custom>Adam" optimizer classes, metrics nested per output ([[...]]) for a
+// single-output model, "MeanMetricWrapper" metrics with "fn". weighted_metrics and loss_weights must be
+// null (keel compiles neither). Users' registered optimizers, losses and metrics are found by class name.
+#pragma once
+
+#include <string>
+
+#include "keel/keras/model.h"
+
+namespace keel::keras {
+
+// The compiled model's training_config (the model must be compiled).
+Json training_config(const Model& model);
+// `file` names the source in errors.
+CompileOptions compile_options_from_training_config(const nlohmann::json& config, const std::string& file);
+
+}  // namespace keel::keras
