@@ -2,7 +2,8 @@
 // model on a Fashion-MNIST subset with BackupAndRestore(save_freq=5 batches). It is SIGKILLed at
 // random batches (several seeds), during saves, and more than once per run, then rerun until it
 // completes; its final model (weights, optimizer slots and iterations, metric totals, dropout
-// generators), History and EarlyStopping state must equal an uninterrupted run's bit for bit.
+// generators), History, EarlyStopping and ModelCheckpoint state (best, files kept) must equal an
+// uninterrupted run's bit for bit.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -29,7 +30,9 @@ struct RunResult {
   bool done() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 };
 
-RunResult run_child(const std::string& backup_dir, const std::string& out_prefix,
+// Every run writes ModelCheckpoint's files into the same `cp_dir`, so that the file list in its state
+// is the same in every run.
+RunResult run_child(const std::string& backup_dir, const std::string& out_prefix, const std::string& cp_dir,
                     const std::vector<std::pair<std::string, std::string>>& env) {
   int fds[2];
   if (::pipe(fds) != 0) std::abort();
@@ -39,7 +42,8 @@ RunResult run_child(const std::string& backup_dir, const std::string& out_prefix
     ::close(fds[0]);
     ::close(fds[1]);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    ::execl(KEEL_RESUME_CHILD, KEEL_RESUME_CHILD, backup_dir.c_str(), out_prefix.c_str(), static_cast<char*>(nullptr));
+    ::execl(KEEL_RESUME_CHILD, KEEL_RESUME_CHILD, backup_dir.c_str(), out_prefix.c_str(), cp_dir.c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(fds[1]);
@@ -90,14 +94,14 @@ TEST(SigkillResume, FinalStateEqualsUninterruptedRunBitForBit) {
   TempDir dir;
   const std::string reference = dir / "reference";
   {
-    const RunResult r = run_child(dir / "backup_ref", reference, {{"KEEL_DEFAULT_SEED", "11"}});
+    const RunResult r = run_child(dir / "backup_ref", reference, dir / "cp", {{"KEEL_DEFAULT_SEED", "11"}});
     ASSERT_TRUE(r.done()) << "status " << r.status << " out: " << r.out;
     EXPECT_EQ(r.out, "done\n");
     EXPECT_FALSE(std::filesystem::exists(dir / "backup_ref")) << "delete_checkpoint removes the backup";
   }
   // What is compared is what the issue names.
   for (const char* part : {"optimizer/iter", ".OPTIMIZER_SLOT", "keras_api/metrics", "_random_generator",
-                           "history/", "early_stopping/"})
+                           "history/", "early_stopping/", "model_checkpoint/"})
     EXPECT_TRUE(has_key_containing(reference, part)) << part;
 
   // Each scenario: the kills of successive runs (env of each killed run), then a run to completion.
@@ -129,14 +133,14 @@ TEST(SigkillResume, FinalStateEqualsUninterruptedRunBitForBit) {
     std::string restored_lines;
     for (Env env : kills) {
       env.push_back({"KEEL_DEFAULT_SEED", std::to_string(11 + 100 * run++)});
-      const RunResult r = run_child(backup, out, env);
+      const RunResult r = run_child(backup, out, dir / "cp", env);
       ASSERT_TRUE(r.killed()) << "status " << r.status << " out: " << r.out;
       restored_lines += r.out;
     }
     Env last{{"KEEL_DEFAULT_SEED", std::to_string(11 + 100 * run)}};
     for (const auto& kv : kills.front())
       if (kv.first == "KEEL_SAVE_FREQ") last.push_back(kv);
-    const RunResult r = run_child(backup, out, last);
+    const RunResult r = run_child(backup, out, dir / "cp", last);
     ASSERT_TRUE(r.done()) << "status " << r.status << " out: " << r.out;
     EXPECT_EQ(r.out.rfind("restored ", 0), 0u) << "the final run resumed from a backup: " << r.out;
     if (label.find("end of epoch 0") != std::string::npos) {

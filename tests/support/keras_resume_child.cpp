@@ -1,10 +1,11 @@
 // Child process for the exact-resumption test (tests/keras_resume/sigkill_resume_test.cpp): trains a
 // small Dropout + Adam model on 512 Fashion-MNIST images (batch 32, 3 epochs, validation_split 0.2,
-// shuffle, EarlyStopping, BackupAndRestore every KEEL_SAVE_FREQ batches into BACKUP_DIR) on one
-// thread, then writes the final model (weights, optimizer slots and iterations, metrics), History and
-// EarlyStopping as a keel checkpoint at OUT_PREFIX.
+// shuffle, EarlyStopping, ModelCheckpoint(save_best_only, every 6 batches, max_to_keep 2) writing into
+// CP_DIR, BackupAndRestore every KEEL_SAVE_FREQ batches into BACKUP_DIR) on one thread, then writes the
+// final model (weights, optimizer slots and iterations, metrics), History, EarlyStopping and
+// ModelCheckpoint as a keel checkpoint at OUT_PREFIX.
 //
-//   keel_resume_child BACKUP_DIR OUT_PREFIX
+//   keel_resume_child BACKUP_DIR OUT_PREFIX CP_DIR
 //
 // Environment:
 //   KEEL_SAVE_FREQ=N          backup every N batches (default 5)
@@ -27,6 +28,7 @@
 #include "keel/graph/threads.h"
 #include "keel/keras/callbacks/backup_and_restore.h"
 #include "keel/keras/callbacks/early_stopping.h"
+#include "keel/keras/callbacks/model_checkpoint.h"
 #include "keel/keras/datasets/fashion_mnist.h"
 #include "keel/keras/layers/layers.h"
 #include "keel/keras/sequential.h"
@@ -53,8 +55,8 @@ struct Killer : Callback {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) return 2;
-  const std::string backup_dir = argv[1], out = argv[2];
+  if (argc != 4) return 2;
+  const std::string backup_dir = argv[1], out = argv[2], cp_dir = argv[3];
   try {
     set_num_threads(1);
     manual_seed(static_cast<uint64_t>(env_long("KEEL_DEFAULT_SEED", 0)));
@@ -83,7 +85,10 @@ int main(int argc, char** argv) {
     backup->set_save_hook([&](const char* stage) {
       if (crash_stage == stage && ++seen == crash_count) ::kill(::getpid(), SIGKILL);
     });
-    std::vector<std::shared_ptr<Callback>> callbacks{early, backup};
+    auto best = std::make_shared<ModelCheckpoint>(
+        cp_dir + "/best-{epoch:02d}-{batch:02d}.weights.h5",
+        ModelCheckpointOptions().monitor("loss").save_best_only(true).save_weights_only(true).save_freq(6).max_to_keep(2));
+    std::vector<std::shared_ptr<Callback>> callbacks{early, best, backup};
     if (const long k = env_long("KEEL_KILL_AT_STEP", 0); k > 0) callbacks.push_back(std::make_shared<Killer>(k));
 
     struct Report : Callback {  // at the first epoch_begin, after every on_train_begin (the restore)
@@ -100,7 +105,8 @@ int main(int argc, char** argv) {
 
     auto history = model->fit(x, y, FitOptions().epochs(3).batch_size(32).validation_split(0.2).verbose(0)
                                         .callbacks(callbacks));
-    Checkpoint({{"model", model}, {"history", history}, {"early_stopping", early}}).write(out);
+    Checkpoint({{"model", model}, {"history", history}, {"early_stopping", early}, {"model_checkpoint", best}})
+        .write(out);
     std::cout << "done" << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "keel_resume_child: " << e.what() << "\n";
