@@ -100,4 +100,9 @@ void Trackable::clear_deferred() {
   deferred_objs_.clear();
 }
 
+std::shared_ptr<Trackable> shared_or_alias(Trackable& t) {
+  if (auto owned = t.weak_from_this().lock()) return owned;
+  return std::shared_ptr<Trackable>(std::shared_ptr<Trackable>(), &t);
+}
+
 }  // namespace keel

@@ -92,4 +92,8 @@ class Trackable : public std::enable_shared_from_this<Trackable> {
   std::map<std::string, DeferredObjectRestore> deferred_objs_;
 };
 
+// `t` as a shared_ptr: its owner's when a shared_ptr owns it, else a non-owning alias (an object on
+// the stack, which must then outlive the pointer). For checkpoint roots built around a caller's object.
+std::shared_ptr<Trackable> shared_or_alias(Trackable& t);
+
 }  // namespace keel

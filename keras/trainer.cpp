@@ -282,27 +282,37 @@ std::shared_ptr<History> Trainer::fit(const Tensor& x, const Tensor& y, const Fi
   for (const auto& cb : callbacks.callbacks()) has_progbar |= std::dynamic_pointer_cast<ProgbarLogger>(cb) != nullptr;
   if (options.verbose() != 0 && !has_progbar) callbacks.append(std::make_shared<ProgbarLogger>(options.progbar()));
   callbacks.add_default_callbacks(/*add_history=*/true, /*add_progbar=*/false);
+  const uint64_t seed = options.seed() ? *options.seed() : default_generator().next_u64();
+  TrainingState& state = *state_;
+  state.begin(options.initial_epoch(), n, steps, seed);
   control_.stop_training = false;
   control_.weights = model_.weights;
+  control_.state = &state;
+  control_.callbacks = &callbacks.callbacks();
+  struct Unshare {  // the list dies with this call
+    TrainingControl& c;
+    ~Unshare() { c.callbacks = nullptr; }
+  } unshare{control_};
   callbacks.set_control(&control_);
   callbacks.set_model(model_.model);
   callbacks.set_params({options.epochs(), steps, options.verbose()});
-  const uint64_t seed = options.seed() ? *options.seed() : default_generator().next_u64();
 
-  callbacks.on_train_begin();
+  callbacks.on_train_begin();  // may restore `state` (BackupAndRestore)
   Logs training_logs;
-  for (int epoch = options.initial_epoch(); epoch < options.epochs(); ++epoch) {
-    reset_metrics();
+  for (int epoch = state.epoch(); epoch < options.epochs(); ++epoch) {
+    const int64_t first_step = state.step();  // > 0: resuming inside this epoch, metrics restored
+    if (first_step == 0) reset_metrics();
     callbacks.on_epoch_begin(epoch);
-    const std::vector<int64_t> perm = options.shuffle() ? detail::epoch_permutation(n, seed, epoch)
+    const std::vector<int64_t> perm = options.shuffle() ? detail::epoch_permutation(n, state.shuffle_seed(), epoch)
                                                         : std::vector<int64_t>();
-    Logs logs;
-    for (int64_t step = 0; step < steps; ++step) {
+    Logs logs = current_logs();
+    for (int64_t step = first_step; step < steps; ++step) {
       callbacks.on_train_batch_begin(step);
       const int64_t begin = step * bs, end = std::min(n, begin + bs);
       const Tensor xb = perm.empty() ? detail::take_rows(tx, begin, end) : detail::gather_rows(tx, perm, begin, end);
       const Tensor yb = perm.empty() ? detail::take_rows(ty, begin, end) : detail::gather_rows(ty, perm, begin, end);
       logs = train_step(xb, yb);
+      state.at(epoch, step + 1);
       callbacks.on_train_batch_end(step, logs);
       if (control_.stop_training) break;
     }
@@ -311,6 +321,7 @@ std::shared_ptr<History> Trainer::fit(const Tensor& x, const Tensor& y, const Fi
       const Logs val = run_evaluation(vx, vy, bs, 0, callbacks);
       for (const auto& [k, v] : val) epoch_logs.set("val_" + k, v);
     }
+    state.at(epoch + 1, 0);
     callbacks.on_epoch_end(epoch, epoch_logs);
     training_logs = epoch_logs;
     if (control_.stop_training) break;

@@ -17,6 +17,9 @@
 // the metrics are running means; metrics are reset at each epoch and before evaluation; callbacks are
 // called in Keras's order (train_begin, epoch_begin, train_batch_begin/end, test_* for validation,
 // epoch_end with val_* logs, train_end); EarlyStopping & co. stop through TrainingControl.
+// fit keeps its position in a TrainingState (keras/training_state.h) shared with the callbacks: a
+// callback that restores it in on_train_begin (BackupAndRestore) makes fit start at that epoch and
+// step, with the saved shuffle seed, and without resetting the (restored) metrics mid-epoch.
 #pragma once
 
 #include <functional>
@@ -27,6 +30,7 @@
 #include "keel/graph/variable.h"
 #include "keel/keras/callbacks/history.h"
 #include "keel/keras/training_options.h"
+#include "keel/keras/training_state.h"
 
 namespace keel::keras {
 
@@ -80,6 +84,7 @@ class Trainer {
   std::shared_ptr<Mean> loss_tracker_;
   std::vector<std::shared_ptr<MeanMetricWrapper>> metrics_;
   TrainingControl control_;
+  std::shared_ptr<TrainingState> state_ = std::make_shared<TrainingState>();
 };
 
 namespace detail {

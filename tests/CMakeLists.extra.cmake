@@ -38,3 +38,12 @@ if(TARGET keel_test_keras_tutorials AND TARGET keel-example-sequence_lstm)
   target_compile_definitions(keel_test_keras_tutorials PRIVATE
                              KEEL_EXAMPLES_DIR="$<TARGET_FILE_DIR:keel-example-sequence_lstm>")
 endif()
+
+# Exact resumption of fit: the SIGKILL test's child trains with BackupAndRestore.
+if(TARGET keel_test_keras_resume)
+  add_executable(keel_resume_child ${CMAKE_CURRENT_SOURCE_DIR}/support/keras_resume_child.cpp)
+  target_link_libraries(keel_resume_child PRIVATE keel)
+  target_compile_options(keel_resume_child PRIVATE ${KEEL_WARNINGS})
+  add_dependencies(keel_test_keras_resume keel_resume_child)
+  target_compile_definitions(keel_test_keras_resume PRIVATE KEEL_RESUME_CHILD="$<TARGET_FILE:keel_resume_child>")
+endif()

@@ -1,5 +1,10 @@
 #include "keel/keras/callbacks/callback.h"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <typeinfo>
+
 #include "keel/graph/error.h"
 #include "keel/keras/callbacks/history.h"
 #include "keel/keras/callbacks/progbar_logger.h"
@@ -46,6 +51,16 @@ std::vector<std::string> Logs::keys() const {
 
 Callback::~Callback() = default;
 
+std::string Callback::class_name() const {
+  const char* mangled = typeid(*this).name();
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : mangled;
+  std::free(demangled);
+  const size_t colon = name.rfind("::");
+  return colon == std::string::npos ? name : name.substr(colon + 2);
+}
+
 // ---- CallbackList
 
 CallbackList::CallbackList(std::vector<std::shared_ptr<Callback>> callbacks) {
@@ -54,7 +69,11 @@ CallbackList::CallbackList(std::vector<std::shared_ptr<Callback>> callbacks) {
 
 void CallbackList::append(std::shared_ptr<Callback> callback) {
   KEEL_CHECK(callback != nullptr, "CallbackList: null callback");
-  callbacks_.push_back(std::move(callback));
+  auto at = callbacks_.end();
+  if (!callback->runs_after_others()) {
+    while (at != callbacks_.begin() && (*(at - 1))->runs_after_others()) --at;
+  }
+  callbacks_.insert(at, std::move(callback));
 }
 
 void CallbackList::add_default_callbacks(bool add_history, bool add_progbar) {
@@ -63,8 +82,8 @@ void CallbackList::add_default_callbacks(bool add_history, bool add_progbar) {
     if (std::dynamic_pointer_cast<ProgbarLogger>(cb)) has_progbar = true;
     if (std::dynamic_pointer_cast<History>(cb)) has_history = true;
   }
-  if (add_progbar && !has_progbar) callbacks_.push_back(std::make_shared<ProgbarLogger>());
-  if (add_history && !has_history) callbacks_.push_back(std::make_shared<History>());
+  if (add_progbar && !has_progbar) append(std::make_shared<ProgbarLogger>());
+  if (add_history && !has_history) append(std::make_shared<History>());
 }
 
 std::shared_ptr<History> CallbackList::history() const {

@@ -10,10 +10,13 @@
 //   list.on_train_begin(); ... list.on_epoch_end(0, logs); ... list.on_train_end();
 //
 // Hooks run in the list's order (user callbacks, then the ProgbarLogger and History it adds, as
-// Keras 2.x). `model()` is set by the training loop (keras::Model is only forward-declared here);
+// Keras 2.x), except that callbacks whose runs_after_others() is true (BackupAndRestore) are kept
+// at the end of the list: a backup taken in on_epoch_end then holds every other callback's state for
+// that epoch (History's new entry included). `model()` is set by the training loop (keras::Model is only forward-declared here);
 // callbacks that change training (EarlyStopping) go through TrainingControl, which the loop owns,
 // so they work and are testable without a model. Callbacks are Trackables; those with state
-// (History, EarlyStopping) implement has_state/save_state/restore_state.
+// (History, EarlyStopping) implement has_state/save_state/restore_state, and class_name() names that
+// state in a backup ("EarlyStopping", then "EarlyStopping_1" for a second one).
 #pragma once
 
 #include <functional>
@@ -31,6 +34,8 @@ namespace keel::keras {
 
 class Model;
 class History;
+class Callback;
+class TrainingState;
 
 // Keras's logs dict: string -> double, in insertion order (loss, accuracy, val_loss, ...).
 class Logs {
@@ -61,11 +66,14 @@ struct CallbackParams {
   int verbose = 1;
 };
 
-// What the training loop shares with callbacks: Keras's model.stop_training, and the model's
-// weights (for EarlyStopping(restore_best_weights)).
+// What the training loop shares with callbacks: Keras's model.stop_training, the model's weights
+// (for EarlyStopping(restore_best_weights)) and, during fit, the loop's position and the callback
+// list (for BackupAndRestore; null outside fit).
 struct TrainingControl {
   bool stop_training = false;
   std::function<std::vector<Variable>()> weights;
+  TrainingState* state = nullptr;
+  const std::vector<std::shared_ptr<Callback>>* callbacks = nullptr;
 };
 
 class Callback : public Trackable {
@@ -78,6 +86,10 @@ class Callback : public Trackable {
   const CallbackParams& params() const { return params_; }
   Model* model() const { return model_; }
   TrainingControl* control() const { return control_; }
+  // Keras's class name: by default the C++ class name without its namespaces.
+  virtual std::string class_name() const;
+  // True for callbacks that must see the others' state after each hook (see CallbackList).
+  virtual bool runs_after_others() const { return false; }
 
   virtual void on_train_begin(Logs& /*logs*/) {}
   virtual void on_train_end(Logs& /*logs*/) {}
@@ -104,6 +116,7 @@ class CallbackList {
  public:
   explicit CallbackList(std::vector<std::shared_ptr<Callback>> callbacks = {});
 
+  // Appends, but before the callbacks that run_after_others().
   void append(std::shared_ptr<Callback> callback);
   // Keras's defaults: a ProgbarLogger (when add_progbar and none is given), then a History (when
   // add_history and none is given), both after the user's callbacks.

@@ -107,6 +107,7 @@ void EarlyStopping::on_epoch_end(int epoch, Logs& logs) {
 }
 
 void EarlyStopping::on_train_end(Logs&) {
+  restored_ = false;  // a state restored after on_train_begin (BackupAndRestore) must not skip the next reset
   if (stopped_epoch_ > 0 && options_.verbose() > 0) out() << "Epoch " << (stopped_epoch_ + 1) << ": early stopping\n";
 }
 

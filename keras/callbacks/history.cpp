@@ -20,6 +20,10 @@ void History::on_train_begin(Logs&) {
   history_.clear();
 }
 
+void History::on_train_end(Logs&) {
+  restored_ = false;  // a state restored after on_train_begin (BackupAndRestore) must not skip the next reset
+}
+
 void History::on_epoch_end(int epoch, Logs& logs) {
   epochs_.push_back(epoch);
   for (const auto& [k, v] : logs) {

@@ -5,7 +5,7 @@
 //   history->at("val_loss");                      // one value per epoch
 //
 // Reset at on_train_begin, like Keras, except right after restore_state (a resumed fit keeps the
-// epochs recorded before the checkpoint). Its state (epochs and values) is saved with checkpoints.
+// epochs recorded before the checkpoint, whether restored before or during on_train_begin). Its state (epochs and values) is saved with checkpoints.
 #pragma once
 
 #include <string>
@@ -18,6 +18,7 @@ namespace keel::keras {
 class History : public Callback {
  public:
   void on_train_begin(Logs& logs) override;
+  void on_train_end(Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
 
   const std::vector<int>& epoch() const { return epochs_; }
