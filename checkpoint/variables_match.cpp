@@ -9,21 +9,27 @@
 
 namespace keel {
 
-void check_variables_match(const std::shared_ptr<Trackable>& root, const std::string& prefix,
-                           const std::string& scope, const std::string& what) {
-  BundleReader reader(prefix);
+std::map<std::string, std::string> stored_variable_keys(const BundleReader& reader, const std::string& prefix,
+                                                        const std::string& what) {
   KEEL_CHECK(reader.contains(kObjectGraphKey), what, ": checkpoint ", prefix, " has no ", kObjectGraphKey);
   const Tensor g = reader.read(kObjectGraphKey);
   KEEL_CHECK(g.dtype() == DType::string && g.numel() == 1, what, ": ", kObjectGraphKey,
              " is not a string scalar (checkpoint ", prefix, ")");
   const auto stored = parse_object_graph(g.str(0), prefix);
   const auto paths = object_graph_paths(stored);
-  std::map<std::string, std::string> key_of;  // stored object path -> VARIABLE_VALUE key
+  std::map<std::string, std::string> key_of;
   for (int i = 0; i < stored.nodes_size(); ++i) {
     for (const auto& a : stored.nodes(i).attributes()) {
       if (a.name() == kVariableValueName && !paths[i].empty()) key_of[paths[i]] = a.checkpoint_key();
     }
   }
+  return key_of;
+}
+
+void check_variables_match(const std::shared_ptr<Trackable>& root, const std::string& prefix,
+                           const std::string& scope, const std::string& what) {
+  BundleReader reader(prefix);
+  const auto key_of = stored_variable_keys(reader, prefix, what);
   for (const auto& n : walk_live_graph(root)) {
     if (!n.variable.defined() || n.path.compare(0, scope.size(), scope) != 0) continue;
     const auto it = key_of.find(n.path);

@@ -10,12 +10,20 @@
 // object path, both shapes and the checkpoint; `what` starts the message.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include "keel/checkpoint/trackable.h"
 
 namespace keel {
+
+class BundleReader;
+
+// The stored object graph's variables: object path -> the bundle key of its VARIABLE_VALUE. Errors
+// (no object graph, not a string scalar, a bad proto) name `what` and the checkpoint `prefix`.
+std::map<std::string, std::string> stored_variable_keys(const BundleReader& reader, const std::string& prefix,
+                                                        const std::string& what);
 
 void check_variables_match(const std::shared_ptr<Trackable>& root, const std::string& prefix,
                            const std::string& scope, const std::string& what);

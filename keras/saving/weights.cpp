@@ -13,6 +13,7 @@
 #include "keel/checkpoint/object_graph.h"
 #include "keel/checkpoint/object_path.h"
 #include "keel/checkpoint/restore.h"
+#include "keel/checkpoint/variables_match.h"
 #include "keel/graph/error.h"
 #include "keel/graph/node.h"
 
@@ -76,9 +77,7 @@ std::string mismatch(const Layer& layer, const H5LayerWeights& stored, const std
 }  // namespace
 
 std::shared_ptr<Trackable> model_as_trackable(const Model& model) {
-  auto& m = const_cast<Model&>(model);
-  if (auto owned = m.weak_from_this().lock()) return owned;
-  return std::shared_ptr<Trackable>(std::shared_ptr<Trackable>(), &m);
+  return shared_or_alias(const_cast<Model&>(model));
 }
 
 bool is_h5_path(const std::string& path) {
@@ -168,16 +167,7 @@ ModelCheckpointRead read_model_checkpoint(Model& model, const std::string& prefi
   for (const Variable& v : model.weights()) model_weights.insert(v.id());
   {
     BundleReader reader(prefix);
-    const Tensor g = reader.read(kObjectGraphKey);
-    KEEL_CHECK(g.numel() == 1, "load_weights: ", kObjectGraphKey, " is not a scalar (checkpoint ", prefix, ")");
-    const auto stored = parse_object_graph(g.data<std::string>()[0], prefix);
-    const auto paths = object_graph_paths(stored);
-    std::map<std::string, std::string> key_of;  // stored object path -> VARIABLE_VALUE key
-    for (int i = 0; i < stored.nodes_size(); ++i) {
-      for (const auto& a : stored.nodes(i).attributes()) {
-        if (a.name() == kVariableValueName && !paths[i].empty()) key_of[paths[i]] = a.checkpoint_key();
-      }
-    }
+    const auto key_of = stored_variable_keys(reader, prefix, "load_weights");
     // Every model weight must be stored with its shape and dtype. Other values (the optimizer's, the
     // metrics', generator states) are restored when present: a checkpoint of an uncompiled model loads
     // into a compiled one, and the other way round the optimizer's values wait for compile().
