@@ -18,36 +18,17 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "keel/graph/error.h"
-#include "keel/keras/datasets/fashion_mnist.h"
-#include "keel/keras/layers/layers.h"
-#include "keel/ops/elementwise.h"
-#include "keel/ops/shape_ops.h"
+#include "tutorial_common.h"
 
-using namespace keel;
-namespace layers = keel::keras::layers;
+using namespace tutorial;
 
 int main(int argc, char** argv) {
   const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 0;
   try {
     keras::utils::set_random_seed(seed);
-    auto [train_images, train_labels, test_images, test_labels] = datasets::fashion_mnist::load_data();
-    // The first 1,000 of each, flattened to 784 and scaled to [0, 1].
-    auto prepare = [](const Tensor& images) {
-      return ops::div(ops::reshape(ops::slice(images, 0, 0, 1000).to(DType::f32), {-1, 28 * 28}), 255.0);
-    };
-    train_labels = ops::slice(train_labels, 0, 0, 1000);
-    test_labels = ops::slice(test_labels, 0, 0, 1000);
-    train_images = prepare(train_images);
-    test_images = prepare(test_images);
-
-    keras::Sequential model({
-        layers::Dense(layers::DenseOptions(512).activation("relu").input_shape({784})),
-        layers::Dropout(0.2),
-        layers::Dense(10, "softmax"),
-    });
-    model.compile(keras::CompileOptions().optimizer("adam").loss("sparse_categorical_crossentropy").metrics(
-        {"accuracy"}));
+    auto [train_images, train_labels, test_images, test_labels] = load_tutorial_data(1000);
+    auto model_ptr = create_model();  // the tutorial's: Dense 512 relu, Dropout 0.2, Dense 10 softmax; Adam
+    keras::Sequential& model = *model_ptr;
     model.summary();
     model.fit(train_images, train_labels, keras::FitOptions().epochs(5).validation_data(test_images, test_labels));
     const keras::Logs scores = model.evaluate(test_images, test_labels, keras::EvaluateOptions().verbose(2));
