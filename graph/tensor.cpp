@@ -6,6 +6,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "keel/graph/detail/small_pool.h"
 #include "keel/graph/generator.h"
 #include "keel/graph/node.h"
 
@@ -13,12 +14,15 @@ namespace keel {
 
 namespace {
 
+// Tensor handles and storage headers come from the small-object pool: every op makes at least one.
+std::shared_ptr<TensorImpl> new_impl() { return std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>()); }
+
 std::shared_ptr<TensorImpl> make_impl(const Shape& shape, DType dtype, bool zero = true) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = new_impl();
   impl->numel = checked_numel(shape, "Tensor");
   impl->shape = shape;
   impl->dtype = dtype;
-  impl->storage = std::make_shared<Storage>(dtype, impl->numel, zero);
+  impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), dtype, impl->numel, zero);
   return impl;
 }
 
@@ -184,7 +188,7 @@ Tensor Tensor::to(DType target) const {
 
 Tensor Tensor::detach() const {
   check_defined("detach");
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = new_impl();
   impl->storage = impl_->storage;
   impl->shape = impl_->shape;
   impl->numel = impl_->numel;
