@@ -97,7 +97,7 @@ void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool re
     }
     if (!retain_graph) node->release();
     grads.clear();
-    auto& edges = node->inputs();
+    const InputList edges = node->inputs();
     KEEL_CHECK(in_grads.empty() || in_grads.size() == edges.size(), "backward of '", node->name(),
                "': returned ", in_grads.size(), " gradients for ", edges.size(), " inputs");
     for (size_t i = 0; i < edges.size(); ++i) {

@@ -21,7 +21,7 @@ Node::~Node() {
   std::vector<std::shared_ptr<Node>> local;
   const bool owner = g_dying == nullptr;
   if (owner) g_dying = &local;
-  for (InputMeta& in : inputs_)
+  for (InputMeta& in : inputs())
     if (in.edge.node && in.edge.node.use_count() == 1) g_dying->push_back(std::move(in.edge.node));
   if (owner) {
     while (!local.empty()) {
@@ -31,6 +31,18 @@ Node::~Node() {
     }
     g_dying = nullptr;
   }
+}
+
+void Node::set_num_inputs(size_t n) {
+  if (n > kInlineInputs) {
+    heap_inputs_.reset(new InputMeta[n]);
+    inputs_ = heap_inputs_.get();
+  } else {
+    heap_inputs_.reset();
+    inputs_ = inline_inputs_;
+    for (InputMeta& in : inline_inputs_) in = InputMeta();
+  }
+  num_inputs_ = static_cast<uint32_t>(n);
 }
 
 AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& leaf) : Node("AccumulateGrad", 1), leaf_(leaf) {
@@ -62,26 +74,27 @@ Edge gradient_edge(const Tensor& t) {
   if (!t.defined() || !t.requires_grad()) return {};
   TensorImpl* impl = t.impl();
   if (impl->grad_fn) return {impl->grad_fn, impl->output_nr};
-  if (!impl->grad_accumulator) impl->grad_accumulator = std::make_shared<AccumulateGrad>(t.impl_ptr());
+  if (!impl->grad_accumulator) impl->grad_accumulator = detail::make_node<AccumulateGrad>(t.impl_ptr());
   return {impl->grad_accumulator, 0};
 }
 
 InputMeta::InputMeta(Edge e, const Shape& shape, DType dt)
     : edge(std::move(e)), dtype(dt), rank_(static_cast<uint32_t>(shape.size())) {
-  if (shape.size() <= kInlineRank) {
-    for (size_t i = 0; i < shape.size(); ++i) dims_[i] = shape[i];
-  } else {
-    big_ = shape;
+  int64_t* d = dims_;
+  if (shape.size() > kInlineRank) {
+    big_.reset(new int64_t[shape.size()]);
+    d = big_.get();
   }
+  for (size_t i = 0; i < shape.size(); ++i) d[i] = shape[i];
 }
 
-Shape InputMeta::shape() const { return rank_ <= kInlineRank ? Shape(dims_, dims_ + rank_) : big_; }
+Shape InputMeta::shape() const { return Shape(dims(), dims() + rank_); }
 
 bool InputMeta::same_shape(const Shape& s) const {
   if (s.size() != rank_) return false;
-  if (rank_ > kInlineRank) return s == big_;
+  const int64_t* d = dims();
   for (size_t i = 0; i < rank_; ++i)
-    if (s[i] != dims_[i]) return false;
+    if (s[i] != d[i]) return false;
   return true;
 }
 
@@ -95,12 +108,11 @@ void fail_released(const char* name) {
 namespace {
 template <class Inputs>
 void attach(Node& node, const Inputs& inputs) {
-  node.inputs().reserve(inputs.size());
+  node.set_num_inputs(inputs.size());
+  InputMeta* meta = node.inputs().begin();
   for (const Tensor& in : inputs) {
-    if (in.defined())
-      node.inputs().emplace_back(gradient_edge(in), in.shape(), in.dtype());
-    else
-      node.inputs().emplace_back();
+    if (in.defined()) *meta = InputMeta(gradient_edge(in), in.shape(), in.dtype());
+    ++meta;
   }
 }
 }  // namespace

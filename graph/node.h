@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "keel/graph/detail/small_pool.h"
 #include "keel/graph/tensor.h"
 
 namespace keel {
@@ -54,9 +55,25 @@ class InputMeta {
   bool same_shape(const Shape& s) const;
 
  private:
+  const int64_t* dims() const { return rank_ <= kInlineRank ? dims_ : big_.get(); }
   uint32_t rank_ = 0;
   int64_t dims_[kInlineRank] = {};
-  Shape big_;  // used when rank > kInlineRank
+  std::unique_ptr<int64_t[]> big_;  // used when rank > kInlineRank
+};
+
+// A node's inputs as a fixed-size array (set once, when the node is recorded).
+class InputList {
+ public:
+  InputList(InputMeta* data, size_t size) : data_(data), size_(size) {}
+  InputMeta* begin() const { return data_; }
+  InputMeta* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  InputMeta& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  InputMeta* data_;
+  size_t size_;
 };
 
 class Node {
@@ -76,8 +93,11 @@ class Node {
   uint32_t num_outputs() const { return num_outputs_; }
   uint64_t sequence_nr() const { return sequence_nr_; }
   // One entry per recorded input: the edge its gradient flows along plus its shape and dtype.
-  std::vector<InputMeta>& inputs() { return inputs_; }
-  const std::vector<InputMeta>& inputs() const { return inputs_; }
+  InputList inputs() const { return InputList(inputs_, num_inputs_); }
+  // Sizes inputs() to `n` default (invalid) entries; called once, by the recorder. Up to
+  // kInlineInputs live inside the node (no allocation).
+  void set_num_inputs(size_t n);
+  static constexpr size_t kInlineInputs = 2;
   // True for AccumulateGrad (the engine's test, instead of a dynamic_cast per node).
   bool is_accumulate_grad() const { return is_accumulate_grad_; }
 
@@ -85,7 +105,10 @@ class Node {
   // nodes keep theirs inline; prepare_grad_slots() (re)sets them all to undefined.
   void prepare_grad_slots() {
     grad_single_ = Tensor();
-    if (num_outputs_ > 1) grad_multi_.assign(num_outputs_, Tensor());
+    if (num_outputs_ > 1) {
+      if (!grad_multi_) grad_multi_.reset(new Tensor[num_outputs_]);
+      for (uint32_t i = 0; i < num_outputs_; ++i) grad_multi_[i] = Tensor();
+    }
   }
   Tensor& grad_slot(uint32_t i) { return num_outputs_ == 1 ? grad_single_ : grad_multi_[i]; }
   int64_t pending_ = 0;
@@ -97,10 +120,13 @@ class Node {
  private:
   const char* name_;
   uint32_t num_outputs_;
+  uint32_t num_inputs_ = 0;
   uint64_t sequence_nr_;
-  std::vector<InputMeta> inputs_;
+  InputMeta* inputs_ = inline_inputs_;
   Tensor grad_single_;
-  std::vector<Tensor> grad_multi_;
+  std::unique_ptr<Tensor[]> grad_multi_;
+  std::unique_ptr<InputMeta[]> heap_inputs_;  // when there are more than kInlineInputs
+  InputMeta inline_inputs_[kInlineInputs];
 };
 
 // Node for a leaf that requires grad: accumulates into the leaf's grad() (or hands the gradient to
@@ -190,6 +216,11 @@ class FnNode final : public Node {
   F fn_;
   bool live_ = true;
 };
+// A node and its shared_ptr control block in one pooled block (see graph/detail/small_pool.h).
+template <class N, class... Args>
+std::shared_ptr<N> make_node(Args&&... args) {
+  return std::allocate_shared<N>(PoolAllocator<N>(), std::forward<Args>(args)...);
+}
 // Fills the node's inputs and marks the outputs as produced by it.
 void attach_inputs(Node& node, const std::vector<Tensor>& inputs);
 void attach_inputs(Node& node, std::initializer_list<std::reference_wrapper<const Tensor>> inputs);
@@ -200,7 +231,7 @@ void attach_output(const std::shared_ptr<Node>& node, Tensor& out, uint32_t nr);
 // any callable `std::vector<Tensor>(const Tensor& grad_output)` (a lambda or a BackwardFn).
 template <class F>
 void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, F&& fn) {
-  auto node = std::make_shared<detail::FnNode<std::decay_t<F>, false>>(name, 1, std::forward<F>(fn));
+  auto node = detail::make_node<detail::FnNode<std::decay_t<F>, false>>(name, 1, std::forward<F>(fn));
   detail::attach_inputs(*node, inputs);
   detail::attach_output(node, out, 0);
 }
@@ -208,7 +239,7 @@ void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, F&
 template <class F>
 void record(const char* name, std::initializer_list<std::reference_wrapper<const Tensor>> inputs, Tensor& out,
             F&& fn) {
-  auto node = std::make_shared<detail::FnNode<std::decay_t<F>, false>>(name, 1, std::forward<F>(fn));
+  auto node = detail::make_node<detail::FnNode<std::decay_t<F>, false>>(name, 1, std::forward<F>(fn));
   detail::attach_inputs(*node, inputs);
   detail::attach_output(node, out, 0);
 }
@@ -216,7 +247,7 @@ void record(const char* name, std::initializer_list<std::reference_wrapper<const
 // `fn` is any callable `std::vector<Tensor>(std::vector<Tensor>&& grad_outputs)`.
 template <class F>
 void record_multi(const char* name, const std::vector<Tensor>& inputs, std::vector<Tensor*> outputs, F&& fn) {
-  auto node = std::make_shared<detail::FnNode<std::decay_t<F>, true>>(name, static_cast<uint32_t>(outputs.size()),
+  auto node = detail::make_node<detail::FnNode<std::decay_t<F>, true>>(name, static_cast<uint32_t>(outputs.size()),
                                                                       std::forward<F>(fn));
   detail::attach_inputs(*node, inputs);
   for (size_t i = 0; i < outputs.size(); ++i) detail::attach_output(node, *outputs[i], static_cast<uint32_t>(i));

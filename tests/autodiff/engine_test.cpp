@@ -156,3 +156,38 @@ TEST(Autodiff, GradcheckDetectsWrongGradients) {
   EXPECT_FALSE(bad.ok);
   EXPECT_NE(bad.message.find("analytic"), std::string::npos);
 }
+
+// More inputs than a node keeps inline, and shapes of higher rank than InputMeta keeps inline.
+TEST(Autodiff, ManyInputsAndHighRankShapes) {
+  const Shape s5{1, 2, 1, 2, 1}, s6{2, 1, 1, 1, 1, 1};
+  Tensor a = Tensor::full(s5, 1, DType::f64).set_requires_grad();
+  Tensor b = Tensor::full({2}, 2, DType::f64).set_requires_grad();
+  Tensor c = Tensor::full(s6, 3, DType::f64).set_requires_grad();
+  Tensor skip = Tensor::full({3}, 4, DType::f64);  // needs no gradient: an invalid edge in between
+  Tensor out = Tensor::scalar(0, DType::f64);
+  record("four_in", {a, skip, b, c}, out, [s5, s6](const Tensor& g) {
+    const double v = g.item<double>();
+    return std::vector<Tensor>{Tensor::full(s5, v, DType::f64), Tensor(), Tensor::full({2}, 2 * v, DType::f64),
+                               Tensor::full(s6, 3 * v, DType::f64)};
+  });
+  ASSERT_EQ(out.grad_fn()->inputs().size(), 4u);
+  EXPECT_EQ(out.grad_fn()->inputs()[0].shape(), s5);
+  EXPECT_FALSE(out.grad_fn()->inputs()[1].edge.valid());
+  EXPECT_EQ(out.grad_fn()->inputs()[3].shape(), s6);
+  out.backward();
+  EXPECT_EQ(a.grad().to_vector<double>(), std::vector<double>(4, 1));
+  EXPECT_EQ(b.grad().to_vector<double>(), std::vector<double>(2, 2));
+  EXPECT_EQ(c.grad().to_vector<double>(), std::vector<double>(2, 3));
+
+  Tensor bad = Tensor::scalar(0, DType::f64);
+  record("bad_rank5", {c, a}, bad, [](const Tensor&) {
+    return std::vector<Tensor>{Tensor(), Tensor::zeros({1, 2, 1, 2, 2}, DType::f64)};
+  });
+  try {
+    bad.backward();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "backward of 'bad_rank5': gradient for input 1 is [1,2,1,2,2] f64, input is "
+                           "[1,2,1,2,1] f64");
+  }
+}
