@@ -138,21 +138,13 @@ Tensor Tensor::truncated_normal(const Shape& shape, Generator& gen, double mean,
   return t;
 }
 
-void Tensor::check_defined(const char* what) const {
-  KEEL_CHECK(impl_ != nullptr, "Tensor::", what, ": tensor is undefined");
-}
+void Tensor::fail_undefined(const char* what) { KEEL_FAIL("Tensor::", what, ": tensor is undefined"); }
 
-DType Tensor::dtype() const { check_defined("dtype"); return impl_->dtype; }
-const Shape& Tensor::shape() const { check_defined("shape"); return impl_->shape; }
-int64_t Tensor::dim() const { return static_cast<int64_t>(shape().size()); }
 int64_t Tensor::size(int64_t axis) const { return shape()[normalize_axis(axis, dim(), "Tensor::size")]; }
-int64_t Tensor::numel() const { check_defined("numel"); return impl_->numel; }
 size_t Tensor::nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype()); }
 bool Tensor::same_storage(const Tensor& o) const {
   return defined() && o.defined() && impl_->storage == o.impl_->storage;
 }
-void* Tensor::raw_data() { check_defined("raw_data"); return impl_->storage->data(); }
-const void* Tensor::raw_data() const { check_defined("raw_data"); return impl_->storage->data(); }
 
 double Tensor::item_double() const { return item<double>(); }
 
@@ -236,7 +228,6 @@ bool Tensor::equal(const Tensor& o) const {
   return nbytes() == 0 || std::memcmp(raw_data(), o.raw_data(), nbytes()) == 0;
 }
 
-bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
 
 Tensor& Tensor::set_requires_grad(bool value) {
   static_cast<const Tensor*>(this)->set_requires_grad(value);

@@ -111,7 +111,10 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
  private:
-  void check_defined(const char* what) const;
+  void check_defined(const char* what) const {
+    if (__builtin_expect(impl_ == nullptr, 0)) fail_undefined(what);
+  }
+  [[noreturn]] static void fail_undefined(const char* what);
   std::shared_ptr<TensorImpl> impl_;
 };
 
@@ -129,6 +132,15 @@ struct TensorImpl {
   std::shared_ptr<Node> grad_accumulator; // for leaves that require grad, created on first recording
   std::shared_ptr<TensorImpl> grad;       // accumulated gradient (leaves)
 };
+
+// ---- inline definitions (every op calls these several times)
+inline DType Tensor::dtype() const { check_defined("dtype"); return impl_->dtype; }
+inline const Shape& Tensor::shape() const { check_defined("shape"); return impl_->shape; }
+inline int64_t Tensor::dim() const { return static_cast<int64_t>(shape().size()); }
+inline int64_t Tensor::numel() const { check_defined("numel"); return impl_->numel; }
+inline void* Tensor::raw_data() { check_defined("raw_data"); return impl_->storage->data(); }
+inline const void* Tensor::raw_data() const { check_defined("raw_data"); return impl_->storage->data(); }
+inline bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
 
 // ---- template definitions
 template <class T>
