@@ -1,5 +1,6 @@
 #include "keel/graph/detail/small_pool.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -45,6 +46,17 @@ char* new_chunk() {
 
 class Pool {
  public:
+  Pool() {
+    // Like malloc's lock: held across fork(), so that a child never inherits it locked mid-update.
+    ::pthread_atfork([] { instance().mu_.lock(); }, [] { instance().mu_.unlock(); },
+                     [] { instance().mu_.unlock(); });
+  }
+  // Never destroyed: blocks may be freed by static destructors that run after this file's.
+  static Pool& instance() {
+    static Pool* p = new Pool();
+    return *p;
+  }
+
   void* allocate(size_t cls) {
     const size_t size = (cls + 1) * kPoolGranule;
     std::lock_guard<std::mutex> lock(mu_);
@@ -80,23 +92,17 @@ class Pool {
   char* end_ = nullptr;
 };
 
-// Never destroyed: blocks may be freed by static destructors that run after this file's.
-Pool& pool() {
-  static Pool* p = new Pool();
-  return *p;
-}
-
 size_t size_class(size_t bytes) { return bytes == 0 ? 0 : (bytes - 1) / kPoolGranule; }
 
 }  // namespace
 
 void* pool_allocate(size_t bytes) {
   if (bytes > kPoolMaxBlock) throw std::bad_alloc();
-  return pool().allocate(size_class(bytes));
+  return Pool::instance().allocate(size_class(bytes));
 }
 
 void pool_deallocate(void* p, size_t bytes) noexcept {
-  if (p) pool().deallocate(p, size_class(bytes));
+  if (p) Pool::instance().deallocate(p, size_class(bytes));
 }
 
 }  // namespace keel::detail

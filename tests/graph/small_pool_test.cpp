@@ -1,7 +1,10 @@
 // The small-object pool behind nodes and tensor handles (graph/detail/small_pool.h).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -115,4 +118,25 @@ TEST(SmallPool, AllocateSharedRunsDestructorsAndOutlivesWeakPointers) {
   EXPECT_EQ(dead, 1);
   EXPECT_TRUE(weak.expired());  // the control block lives on (pooled) until the weak pointer goes
   weak.reset();
+}
+
+TEST(SmallPool, ChildOfForkAllocatesWhileParentThreadsDo) {
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {  // keeps taking the pool's lock while the main thread forks
+    while (!stop) detail::pool_deallocate(detail::pool_allocate(64), 64);
+  });
+  for (int i = 0; i < 20; ++i) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      void* p = detail::pool_allocate(64);
+      detail::pool_deallocate(p, 64);
+      ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  stop = true;
+  busy.join();
 }
