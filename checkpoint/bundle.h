@@ -45,7 +45,8 @@ class BundleWriter {
   BundleWriter(const BundleWriter&) = delete;
   BundleWriter& operator=(const BundleWriter&) = delete;
 
-  // Appends the tensor's bytes to the data file now (no gathering). Keys must be unique.
+  // Checksums the tensor and hands its bytes to the data file before returning (tensors under 256 KB are
+  // gathered in a buffer first), so the tensor may change afterwards. Keys must be unique.
   void add(const std::string& key, const Tensor& t);
   // Makes the bundle durable and visible: the index rename is the commit point.
   void finish();

@@ -1,5 +1,9 @@
 // BundleWriter: tensor bytes streamed to PREFIX.data-00000-of-00001.tempstate<random>, the index built
 // with LevelDB's TableBuilder after the data file is durable; the index rename is the commit point.
+// Large tensors go to write() straight from their storage (no staging copy), small ones are gathered in
+// an 8 MB buffer. Writeback of every 8 MB written is started at once (sync_file_range on Linux), so the
+// disk works while later tensors are checksummed and copied and the final fsync has little left to do;
+// that fsync stays the durability point.
 #include <fcntl.h>
 #include <leveldb/env.h>
 #include <leveldb/options.h>
@@ -7,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,7 +24,9 @@
 namespace keel {
 namespace {
 
-constexpr size_t kBufferSize = 8 << 20;  // like TF's FileOutputBuffer
+constexpr size_t kBufferSize = 8 << 20;      // like TF's FileOutputBuffer
+constexpr size_t kDirectSize = 256 << 10;     // tensors this large are written straight from their storage
+constexpr int64_t kWritebackChunk = 8 << 20;  // start writeback each time this much more has been written
 
 std::string temp_suffix() {
   std::random_device rd;
@@ -49,28 +56,42 @@ struct BundleWriter::Impl {
   std::string data_path, data_tmp, index_path, index_tmp;
   int fd = -1;
   bool finished = false;
-  int64_t offset = 0;  // bytes appended to the data file (buffered or not)
-  std::string buf;     // small tensors are gathered here, large ones are written straight from storage
+  int64_t offset = 0;     // bytes appended to the data file (buffered or not)
+  int64_t written = 0;    // bytes handed to write()
+  int64_t writeback = 0;  // bytes whose writeback has been started
+  std::string buf;        // small tensors are gathered here, large ones are written straight from storage
   std::map<std::string, std::string> entries;  // key -> serialized BundleEntryProto
 
+  // Writes in pieces of at most kWritebackChunk so that writeback starts during a large tensor too.
   void write_all(const char* p, size_t n) {
     while (n > 0) {
-      const ssize_t got = ::write(fd, p, n);
+      const ssize_t got = ::write(fd, p, std::min(n, static_cast<size_t>(kWritebackChunk)));
       if (got < 0 && errno == EINTR) continue;
       KEEL_CHECK(got > 0, data_tmp, ": write failed: ", std::strerror(errno));
       p += got;
       n -= static_cast<size_t>(got);
+      written += got;
+      if (written - writeback >= kWritebackChunk) start_writeback();
     }
+  }
+  // Asks the kernel to start writing the dirty range out now, without waiting. Only a hint: an error
+  // here (a file system without support, say) is left to the fsync in finish(), which reports it.
+  void start_writeback() {
+#if defined(__linux__)
+    (void)::sync_file_range(fd, writeback, written - writeback, SYNC_FILE_RANGE_WRITE);
+#endif
+    writeback = written;
   }
   void flush() {
     write_all(buf.data(), buf.size());
     buf.clear();
   }
   void append(const char* p, size_t n) {
-    if (buf.size() + n > kBufferSize) flush();
-    if (n >= kBufferSize) {
+    if (n >= kDirectSize) {
+      flush();
       write_all(p, n);
     } else {
+      if (buf.size() + n > kBufferSize) flush();
       buf.append(p, n);
     }
     offset += static_cast<int64_t>(n);

@@ -6,6 +6,7 @@
 #include "bundle_test_util.h"
 #include "keel/checkpoint/bundle.h"
 #include "keel/checkpoint/bundle_format.h"
+#include "keel/graph/generator.h"
 
 using namespace keel;
 using keel::bt::TempDir;
@@ -76,6 +77,50 @@ TEST(BundleRoundTrip, ByteIdenticalAndNoLeftovers) {
   for (const auto& f : std::filesystem::directory_iterator(a.path())) names.push_back(f.path().filename());
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"m.data-00000-of-00001", "m.index"}));
+}
+
+// Small tensors are gathered in the writer's buffer, large ones (>= 256 KiB) written straight from their
+// storage in pieces of at most 8 MiB, with writeback started every 8 MiB: the data file is still every
+// tensor's bytes back to back in the order added, changing a tensor after add() does not change the file,
+// and the same tensors give the same bytes again.
+TEST(BundleRoundTrip, LargeAndSmallTensorsInterleaved) {
+  Generator gen(3);
+  std::vector<std::pair<std::string, Tensor>> v;
+  v.emplace_back("small_a", Tensor::arange(0, 10));
+  v.emplace_back("just_under", Tensor::uniform({65535}, gen));        // 262,140 bytes: gathered
+  v.emplace_back("just_over", Tensor::uniform({65537}, gen));         // 262,148 bytes: written directly
+  v.emplace_back("strings", Tensor::strings({"x", std::string(1000, 'y')}, {2}));
+  v.emplace_back("nine_mb", Tensor::uniform({3, 786433}, gen));      // > 8 MiB: two write pieces
+  v.emplace_back("small_b", Tensor::from_vector<int64_t>({-1, 2}, {2}));
+  v.emplace_back("two_mb", Tensor::uniform({512, 1024}, gen, -1, 1));
+  auto write = [&](const std::string& prefix) {
+    BundleWriter w(prefix);
+    for (const auto& [k, t] : v) {
+      Tensor copy = t.clone();
+      w.add(k, copy);
+      if (copy.dtype() != DType::string) copy.fill_(7);  // after add(): must not reach the file
+    }
+    w.finish();
+  };
+  TempDir a, b;
+  write(a / "m");
+  write(b / "m");
+  const std::string data = bt::read_bytes(a / "m.data-00000-of-00001");
+  EXPECT_EQ(data, bt::read_bytes(b / "m.data-00000-of-00001"));
+  EXPECT_EQ(bt::read_bytes(a / "m.index"), bt::read_bytes(b / "m.index"));
+  BundleReader r(a / "m");
+  int64_t offset = 0;
+  for (const auto& [key, t] : v) {
+    SCOPED_TRACE(key);
+    const BundleEntry& e = r.entry(key);
+    EXPECT_EQ(e.offset, offset);
+    offset += e.size;
+    EXPECT_TRUE(r.read(key).equal(t));
+    if (t.dtype() != DType::string) {
+      EXPECT_EQ(data.compare(e.offset, e.size, static_cast<const char*>(t.raw_data()), t.nbytes()), 0);
+    }
+  }
+  EXPECT_EQ(offset, static_cast<int64_t>(data.size()));
 }
 
 TEST(BundleRoundTrip, HeaderAndLayoutAsTensorFlowWritesThem) {
