@@ -1,9 +1,13 @@
 // BundleWriter: tensor bytes streamed to PREFIX.data-00000-of-00001.tempstate<random>, the index built
 // with LevelDB's TableBuilder after the data file is durable; the index rename is the commit point.
-// Large tensors go to write() straight from their storage (no staging copy), small ones are gathered in
-// an 8 MB buffer. Writeback of every 8 MB written is started at once (sync_file_range on Linux), so the
-// disk works while later tensors are checksummed and copied and the final fsync has little left to do;
-// that fsync stays the durability point.
+// Every tensor streams through one staging buffer in 256 KB pieces: a piece is copied in, its CRC32C is
+// extended over the copy while it is still in cache (so the checksum is of the bytes written, as in
+// TensorFlow), and the buffer goes to write() when full. Writeback of every 8 MB written is started at
+// once (sync_file_range on Linux), so the disk works while later tensors are copied and the final fsync
+// has little left to do; that fsync stays the durability point.
+// Why not write() straight from tensor storage: measured on the 2-core VMs keel is benchmarked on, a
+// process's first save of 262 MB written that way spent 0.35-0.6 s in the kernel's copy (against ~0.07 s
+// through the buffer) and ran at a third of the speed; the copy into a reused buffer costs less.
 #include <fcntl.h>
 #include <leveldb/env.h>
 #include <leveldb/options.h>
@@ -25,7 +29,7 @@ namespace keel {
 namespace {
 
 constexpr size_t kBufferSize = 8 << 20;      // like TF's FileOutputBuffer
-constexpr size_t kDirectSize = 256 << 10;     // tensors this large are written straight from their storage
+constexpr size_t kPiece = 256 << 10;          // copied and checksummed at a time (fits in L2)
 constexpr int64_t kWritebackChunk = 8 << 20;  // start writeback each time this much more has been written
 
 std::string temp_suffix() {
@@ -59,7 +63,7 @@ struct BundleWriter::Impl {
   int64_t offset = 0;     // bytes appended to the data file (buffered or not)
   int64_t written = 0;    // bytes handed to write()
   int64_t writeback = 0;  // bytes whose writeback has been started
-  std::string buf;        // small tensors are gathered here, large ones are written straight from storage
+  std::string buf;        // the staging buffer, capacity kBufferSize
   std::map<std::string, std::string> entries;  // key -> serialized BundleEntryProto
 
   // Writes in pieces of at most kWritebackChunk so that writeback starts during a large tensor too.
@@ -86,15 +90,19 @@ struct BundleWriter::Impl {
     write_all(buf.data(), buf.size());
     buf.clear();
   }
-  void append(const char* p, size_t n) {
-    if (n >= kDirectSize) {
-      flush();
-      write_all(p, n);
-    } else {
-      if (buf.size() + n > kBufferSize) flush();
-      buf.append(p, n);
-    }
+  // Copies n bytes to the buffer piece by piece, writing it out whenever it is full; with crc, extends
+  // *crc over each piece's copy.
+  void append(const char* p, size_t n, uint32_t* crc) {
     offset += static_cast<int64_t>(n);
+    while (n > 0) {
+      if (buf.size() == kBufferSize) flush();
+      const size_t c = std::min({n, kPiece, kBufferSize - buf.size()});
+      const size_t at = buf.size();
+      buf.append(p, c);
+      if (crc != nullptr) *crc = crc32c_extend(*crc, buf.data() + at, c);
+      p += c;
+      n -= c;
+    }
   }
   void remove_temps() {
     if (fd >= 0) ::close(fd);
@@ -135,13 +143,12 @@ void BundleWriter::add(const std::string& key, const Tensor& t) {
   if (t.dtype() == DType::string) {
     std::string bytes;
     crc = bundle_detail::encode_strings(t, &bytes);
-    impl_->append(bytes.data(), bytes.size());
+    impl_->append(bytes.data(), bytes.size(), nullptr);
     e.set_size(static_cast<int64_t>(bytes.size()));
   } else {
     const char* p = static_cast<const char*>(t.raw_data());
     const size_t n = t.nbytes();
-    crc = crc32c(p, n);
-    impl_->append(p, n);
+    impl_->append(p, n, &crc);
     e.set_size(static_cast<int64_t>(n));
   }
   e.set_crc32c(crc32c_mask(crc));

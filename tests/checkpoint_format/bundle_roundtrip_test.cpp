@@ -79,18 +79,19 @@ TEST(BundleRoundTrip, ByteIdenticalAndNoLeftovers) {
   EXPECT_EQ(names, (std::vector<std::string>{"m.data-00000-of-00001", "m.index"}));
 }
 
-// Small tensors are gathered in the writer's buffer, large ones (>= 256 KiB) written straight from their
-// storage in pieces of at most 8 MiB, with writeback started every 8 MiB: the data file is still every
-// tensor's bytes back to back in the order added, changing a tensor after add() does not change the file,
-// and the same tensors give the same bytes again.
+// Tensors go through the writer's 8 MiB buffer in 256 KiB pieces (checksummed per piece), with writeback
+// started every 8 MiB: with sizes around a piece, one larger than the buffer and buffer fills that split
+// tensors, the data file is still every tensor's bytes back to back in the order added, each checksum
+// verifies, changing a tensor after add() does not change the file, and the same tensors give the same
+// bytes again.
 TEST(BundleRoundTrip, LargeAndSmallTensorsInterleaved) {
   Generator gen(3);
   std::vector<std::pair<std::string, Tensor>> v;
   v.emplace_back("small_a", Tensor::arange(0, 10));
-  v.emplace_back("just_under", Tensor::uniform({65535}, gen));        // 262,140 bytes: gathered
-  v.emplace_back("just_over", Tensor::uniform({65537}, gen));         // 262,148 bytes: written directly
+  v.emplace_back("just_under", Tensor::uniform({65535}, gen));        // 262,140 bytes: one piece
+  v.emplace_back("just_over", Tensor::uniform({65537}, gen));         // 262,148 bytes: two pieces
   v.emplace_back("strings", Tensor::strings({"x", std::string(1000, 'y')}, {2}));
-  v.emplace_back("nine_mb", Tensor::uniform({3, 786433}, gen));      // > 8 MiB: two write pieces
+  v.emplace_back("nine_mb", Tensor::uniform({3, 786433}, gen));      // > 8 MiB: spans two buffer fills
   v.emplace_back("small_b", Tensor::from_vector<int64_t>({-1, 2}, {2}));
   v.emplace_back("two_mb", Tensor::uniform({512, 1024}, gen, -1, 1));
   auto write = [&](const std::string& prefix) {
