@@ -124,8 +124,7 @@ TEST(KerasH5Errors, TruncatedCopiesAreErrorsNamingTheFile) {
 }
 
 // Every byte of the superblock (signature, versions, sizes, root addresses) and of the stored weights,
-// flipped one at a time: an error naming the file, or a read of (other) values. HDF5 1.10 itself can
-// still crash or hang on some corrupt variable-length string metadata (see keras/saving/h5/FORMAT.md).
+// flipped one at a time: an error naming the file, or a read of (other) values.
 TEST(KerasH5Errors, FlippedSuperblockAndDataBytes) {
   ScratchDir dir;
   const std::vector<char> bytes = read_bytes(keras_fixture("tf21_gru_known_weights.h5"));
@@ -153,6 +152,35 @@ TEST(KerasH5Errors, FlippedSuperblockAndDataBytes) {
   }
   EXPECT_GT(errors, 40);   // most superblock bytes matter
   EXPECT_GE(changed, 12);  // a flipped weight byte reads as another value
+}
+
+// HDF5 1.10.8 does not validate the global-heap references of variable-length strings: these flips of
+// tf21_gru_known_weights.h5 make it read out of bounds (heap object sizes at 2073-2135, heap indices in
+// the attribute messages at 902-1055) or loop forever (871-1043). read_keras_h5 reads in a child process
+// first, so each is a keel::Error naming the file and saying what happened, and the caller lives on.
+TEST(KerasH5Errors, HdfCrashesAndHangsOnDamagedStringMetadataAreErrors) {
+  ScratchDir dir;
+  const std::vector<char> bytes = read_bytes(keras_fixture("tf21_gru_known_weights.h5"));
+  ASSERT_GT(bytes.size(), 2135u);
+  ASSERT_EQ(::setenv("KEEL_UNTRUSTED_READ_SECONDS", "2", 1), 0);
+  const std::string path = dir.path("flip.h5");
+  int crashed = 0, hung = 0;
+  for (size_t pos : {size_t{871}, size_t{891}, size_t{902}, size_t{974}, size_t{1054}, size_t{2073}, size_t{2100},
+                     size_t{2135}}) {
+    std::vector<char> copy = bytes;
+    copy[pos] = static_cast<char>(copy[pos] ^ 0x5a);
+    write_bytes(path, copy);
+    const std::string e = error_of([&] { read_keras_h5(path); });
+    EXPECT_TRUE(contains(e, path)) << pos << ": " << e;
+    crashed += contains(e, "HDF5 crashed reading the file") ? 1 : 0;
+    hung += contains(e, "did not finish within 2 s") ? 1 : 0;
+  }
+  ::unsetenv("KEEL_UNTRUSTED_READ_SECONDS");
+  EXPECT_GE(crashed, 3);
+  EXPECT_GE(hung, 1);
+  // The undamaged file still reads, in the child and here.
+  write_bytes(path, bytes);
+  EXPECT_EQ(read_keras_h5(path).layers.size(), 3u);
 }
 
 TEST(KerasH5Errors, DatasetClaimingMoreThanTheFileHoldsIsRefused) {

@@ -11,6 +11,7 @@
 #include "keel/graph/error.h"
 #include "keel/keras/saving/h5/atomic_write.h"
 #include "keel/keras/saving/h5/hdf5.h"
+#include "keel/keras/saving/h5/isolated_read.h"
 
 namespace keel {
 namespace {
@@ -41,9 +42,7 @@ std::optional<std::string> optional_attr(const h5::Group& g, const std::string& 
   return g.read_string_attr(name);
 }
 
-}  // namespace
-
-KerasH5File read_keras_h5(const std::string& path) {
+KerasH5File read_in_process(const std::string& path) {
   h5::File f = h5::File::open(path);
   KerasH5File out;
   {
@@ -81,6 +80,14 @@ KerasH5File read_keras_h5(const std::string& path) {
   }
   f.close();
   return out;
+}
+
+}  // namespace
+
+KerasH5File read_keras_h5(const std::string& path) {
+  // HDF5 itself can crash or hang on damaged metadata: the whole read runs in a child first.
+  h5::check_in_child("keras h5: " + path, path, [&] { read_in_process(path); });
+  return read_in_process(path);
 }
 
 // ---------------------------------------------------------------- writing
