@@ -7,7 +7,8 @@
 //
 // Workloads are a registry of named functions (bench/workloads/workload.h): graph-API ones in
 // bench/workloads/graph_workloads.cpp, Keras-API ones (Sequential + compile + fit) in
-// bench/workloads/keras_workloads.cpp. Add one with a function and a line in its file's list.
+// bench/workloads/keras_workloads.cpp, checkpoint I/O (ckpt_io_262MB) in bench/workloads/io_workloads.cpp.
+// Add one with a function and a line in its file's list.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,7 @@ const std::vector<keel::bench::Workload>& workloads() {
   static const std::vector<keel::bench::Workload> all = [] {
     std::vector<keel::bench::Workload> w = keel::bench::graph_workloads();
     for (auto& k : keel::bench::keras_workloads()) w.push_back(std::move(k));
+    for (auto& k : keel::bench::io_workloads()) w.push_back(std::move(k));
     return w;
   }();
   return all;

@@ -45,7 +45,8 @@ class BundleWriter {
   BundleWriter(const BundleWriter&) = delete;
   BundleWriter& operator=(const BundleWriter&) = delete;
 
-  // Appends the tensor's bytes to the data file now (no gathering). Keys must be unique.
+  // Copies the tensor's bytes into the data file's 4 MB buffer (written out whenever full) and checksums
+  // the copy before returning, so the tensor may change afterwards. Keys must be unique.
   void add(const std::string& key, const Tensor& t);
   // Makes the bundle durable and visible: the index rename is the commit point.
   void finish();

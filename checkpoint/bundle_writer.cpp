@@ -1,5 +1,13 @@
 // BundleWriter: tensor bytes streamed to PREFIX.data-00000-of-00001.tempstate<random>, the index built
 // with LevelDB's TableBuilder after the data file is durable; the index rename is the commit point.
+// Every tensor streams through one 4 MB staging buffer in 256 KB pieces: a piece is copied in, its CRC32C
+// is extended over the copy while it is still in cache (so the checksum is of the bytes written, as in
+// TensorFlow), and the buffer goes to write() when full, so writes are 4 MB at 4 MB-aligned offsets.
+// Writeback of every 8 MB written is started at once (sync_file_range on Linux), so the disk works while
+// later tensors are copied and the final fsync has little left to do; that fsync stays the durability point.
+// Measured on the 2-core VMs keel is benchmarked on (a process's first save of 262 MB): write() straight
+// from tensor storage, or 1 MB writes, spent 0.3-0.6 s in the kernel's page-cache copy against ~0.06 s
+// for 2-8 MB buffered writes, and ran at a third to a half of the speed.
 #include <fcntl.h>
 #include <leveldb/env.h>
 #include <leveldb/options.h>
@@ -7,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,7 +28,9 @@
 namespace keel {
 namespace {
 
-constexpr size_t kBufferSize = 8 << 20;  // like TF's FileOutputBuffer
+constexpr size_t kBufferSize = 4 << 20;      // below one 262 MB benchmark tensor (6.5 MB) of extra RSS
+constexpr size_t kPiece = 256 << 10;          // copied and checksummed at a time (fits in L2)
+constexpr int64_t kWritebackChunk = 8 << 20;  // start writeback each time this much more has been written
 
 std::string temp_suffix() {
   std::random_device rd;
@@ -49,31 +60,49 @@ struct BundleWriter::Impl {
   std::string data_path, data_tmp, index_path, index_tmp;
   int fd = -1;
   bool finished = false;
-  int64_t offset = 0;  // bytes appended to the data file (buffered or not)
-  std::string buf;     // small tensors are gathered here, large ones are written straight from storage
+  int64_t offset = 0;     // bytes appended to the data file (buffered or not)
+  int64_t written = 0;    // bytes handed to write()
+  int64_t writeback = 0;  // bytes whose writeback has been started
+  std::string buf;        // the staging buffer, capacity kBufferSize
   std::map<std::string, std::string> entries;  // key -> serialized BundleEntryProto
 
+  // Writes in pieces of at most kWritebackChunk so that writeback starts during a large tensor too.
   void write_all(const char* p, size_t n) {
     while (n > 0) {
-      const ssize_t got = ::write(fd, p, n);
+      const ssize_t got = ::write(fd, p, std::min(n, static_cast<size_t>(kWritebackChunk)));
       if (got < 0 && errno == EINTR) continue;
       KEEL_CHECK(got > 0, data_tmp, ": write failed: ", std::strerror(errno));
       p += got;
       n -= static_cast<size_t>(got);
+      written += got;
+      if (written - writeback >= kWritebackChunk) start_writeback();
     }
+  }
+  // Asks the kernel to start writing the dirty range out now, without waiting. Only a hint: an error
+  // here (a file system without support, say) is left to the fsync in finish(), which reports it.
+  void start_writeback() {
+#if defined(__linux__)
+    (void)::sync_file_range(fd, writeback, written - writeback, SYNC_FILE_RANGE_WRITE);
+#endif
+    writeback = written;
   }
   void flush() {
     write_all(buf.data(), buf.size());
     buf.clear();
   }
-  void append(const char* p, size_t n) {
-    if (buf.size() + n > kBufferSize) flush();
-    if (n >= kBufferSize) {
-      write_all(p, n);
-    } else {
-      buf.append(p, n);
-    }
+  // Copies n bytes to the buffer piece by piece, writing it out whenever it is full; with crc, extends
+  // *crc over each piece's copy.
+  void append(const char* p, size_t n, uint32_t* crc) {
     offset += static_cast<int64_t>(n);
+    while (n > 0) {
+      if (buf.size() == kBufferSize) flush();
+      const size_t c = std::min({n, kPiece, kBufferSize - buf.size()});
+      const size_t at = buf.size();
+      buf.append(p, c);
+      if (crc != nullptr) *crc = crc32c_extend(*crc, buf.data() + at, c);
+      p += c;
+      n -= c;
+    }
   }
   void remove_temps() {
     if (fd >= 0) ::close(fd);
@@ -114,13 +143,12 @@ void BundleWriter::add(const std::string& key, const Tensor& t) {
   if (t.dtype() == DType::string) {
     std::string bytes;
     crc = bundle_detail::encode_strings(t, &bytes);
-    impl_->append(bytes.data(), bytes.size());
+    impl_->append(bytes.data(), bytes.size(), nullptr);
     e.set_size(static_cast<int64_t>(bytes.size()));
   } else {
     const char* p = static_cast<const char*>(t.raw_data());
     const size_t n = t.nbytes();
-    crc = crc32c(p, n);
-    impl_->append(p, n);
+    impl_->append(p, n, &crc);
     e.set_size(static_cast<int64_t>(n));
   }
   e.set_crc32c(crc32c_mask(crc));

@@ -3,6 +3,7 @@
 //
 //   std::vector<Workload> graph_workloads();   // graph API: op_overhead, gemm1024, dense_fused, lstm_graph_bs64
 //   std::vector<Workload> keras_workloads();   // Sequential + compile + fit: mlp*, cnn*, lstm_bs64
+//   std::vector<Workload> io_workloads();      // checkpoint save/restore: ckpt_io_262MB
 #pragma once
 
 #include <chrono>
@@ -21,5 +22,6 @@ struct Workload {
 
 std::vector<Workload> graph_workloads();
 std::vector<Workload> keras_workloads();
+std::vector<Workload> io_workloads();
 
 }  // namespace keel::bench
