@@ -94,6 +94,11 @@ class Pool {
 
 size_t size_class(size_t bytes) { return bytes == 0 ? 0 : (bytes - 1) / kPoolGranule; }
 
+// The pool is built while libkeel is loaded, before the program starts threads. Built lazily, a fork()
+// that met another thread inside instance()'s first call would leave the child waiting forever on the
+// half-done static initialization (and the fork handlers would not be registered yet).
+[[maybe_unused]] const bool kPoolBuiltAtLoad = (Pool::instance(), true);
+
 }  // namespace
 
 void* pool_allocate(size_t bytes) {
