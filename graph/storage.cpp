@@ -1,5 +1,7 @@
 #include "keel/graph/storage.h"
 
+#include <sys/mman.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +11,24 @@
 #include "keel/graph/error.h"
 
 namespace keel {
+
+namespace {
+
+// Buffers of at least 2 MiB ask for transparent huge pages on the 2 MiB-aligned part of their range
+// (madvise: the mode Debian's kernels default to). One fault then maps 2 MiB instead of 4 KiB, and rows
+// gathered at random from a large array (a shuffled dataset, an embedding table) stop missing the TLB:
+// a shuffled epoch of mlp128_bs256 on Fashion-MNIST trains about 1.7x faster (README, "Memory").
+// PyTorch's CPU allocator does the same above the same size when THP_MEM_ALLOC_ENABLE is set. Advice
+// only: where THP is off or unsupported, madvise fails and nothing changes.
+constexpr size_t kHugePage = size_t{2} << 20;
+
+void advise_huge_pages(void* data, size_t bytes) {
+  const auto begin = (reinterpret_cast<uintptr_t>(data) + kHugePage - 1) & ~(kHugePage - 1);
+  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHugePage - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+}  // namespace
 
 Storage::Storage(DType dtype, int64_t numel, bool zero) : numel_(numel), dtype_(dtype) {
   KEEL_CHECK(numel >= 0, "Storage: negative element count ", numel);
@@ -27,6 +47,7 @@ Storage::Storage(DType dtype, int64_t numel, bool zero) : numel_(numel), dtype_(
   raw_ = std::malloc(alloc + kAlignment);
   if (!raw_) throw std::bad_alloc();
   data_ = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw_) + kAlignment - 1) & ~(kAlignment - 1));
+  if (alloc >= kHugePage) advise_huge_pages(data_, alloc);  // before the first touch below
   if (dtype == DType::string) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < numel; ++i) new (s + i) std::string();

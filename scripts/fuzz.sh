@@ -20,7 +20,8 @@ run_one() {
   mkdir -p "$corpus" "$out/$f.artifacts"
   if build/fuzz/checkpoint/fuzz/"$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$out/$f.artifacts/" "$corpus" >"$out/$f.log" 2>&1; then
-    echo "fuzz $f: clean for ${secs}s ($(grep -Eo '#[0-9]+' "$out/$f.log" | tail -1 | tr -d '#') runs)"
+    # libFuzzer's last line is "Done N runs in S second(s)" (a "#N" count may also occur in its dictionary).
+    echo "fuzz $f: clean for ${secs}s ($(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$out/$f.log" | tail -1) runs)"
   else
     echo "fuzz $f: FAILED"; tail -40 "$out/$f.log"; return 1
   fi

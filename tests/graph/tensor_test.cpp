@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "keel/graph/generator.h"
@@ -42,6 +47,33 @@ TEST(Tensor, UninitializedHasShapeAndWritableStorage) {
   Tensor s = Tensor::uninitialized({2}, DType::string);  // strings are still constructed (empty)
   EXPECT_EQ(s.str(1), "");
   EXPECT_TRUE(Tensor::full({3}, 7, DType::i32).equal(Tensor::from_vector<int32_t>({7, 7, 7})));
+}
+
+// The VmFlags of the mapping that holds `addr`, from /proc/self/smaps ("" when not found).
+static std::string vm_flags_at(const void* addr) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  const auto a = reinterpret_cast<uintptr_t>(addr);
+  while (std::getline(smaps, line)) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+      inside = lo <= a && a < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST(Tensor, LargeBuffersAskForTransparentHugePages) {
+  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled"))
+    GTEST_SKIP() << "this kernel has no transparent huge pages";
+  Tensor big = Tensor::zeros({4 << 20}, DType::f32);  // 16 MiB
+  const std::string flags = vm_flags_at(big.data<float>() + (2 << 20));
+  ASSERT_FALSE(flags.empty()) << "no mapping in /proc/self/smaps holds the tensor's data";
+  EXPECT_NE((flags + " ").find(" hg "), std::string::npos) << "16 MiB tensor's mapping: " << flags;
+  EXPECT_EQ(big.data<float>()[(4 << 20) - 1], 0.0f);
 }
 
 TEST(Tensor, Int64ItemIsExact) {
