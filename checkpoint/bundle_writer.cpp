@@ -60,16 +60,18 @@ struct BundleWriter::Impl {
   std::string data_path, data_tmp, index_path, index_tmp;
   int fd = -1;
   bool finished = false;
-  int64_t offset = 0;     // bytes appended to the data file (buffered or not)
   int64_t written = 0;    // bytes handed to write()
   int64_t writeback = 0;  // bytes whose writeback has been started
   std::string buf;        // the staging buffer, capacity kBufferSize
   std::map<std::string, std::string> entries;  // key -> serialized BundleEntryProto
 
-  // Writes in pieces of at most kWritebackChunk so that writeback starts during a large tensor too.
+  // Bytes appended to the data file so far: written out or still in the buffer.
+  int64_t offset() const { return written + static_cast<int64_t>(buf.size()); }
+
+  // Writes n bytes (one buffer's worth at most), retrying short writes.
   void write_all(const char* p, size_t n) {
     while (n > 0) {
-      const ssize_t got = ::write(fd, p, std::min(n, static_cast<size_t>(kWritebackChunk)));
+      const ssize_t got = ::write(fd, p, n);
       if (got < 0 && errno == EINTR) continue;
       KEEL_CHECK(got > 0, data_tmp, ": write failed: ", std::strerror(errno));
       p += got;
@@ -93,7 +95,6 @@ struct BundleWriter::Impl {
   // Copies n bytes to the buffer piece by piece, writing it out whenever it is full; with crc, extends
   // *crc over each piece's copy.
   void append(const char* p, size_t n, uint32_t* crc) {
-    offset += static_cast<int64_t>(n);
     while (n > 0) {
       if (buf.size() == kBufferSize) flush();
       const size_t c = std::min({n, kPiece, kBufferSize - buf.size()});
@@ -138,7 +139,7 @@ void BundleWriter::add(const std::string& key, const Tensor& t) {
   tf::BundleEntryProto e;
   e.set_dtype(static_cast<tf::DataType>(bundle_detail::tf_dtype(t.dtype())));
   for (int64_t d : t.shape()) e.mutable_shape()->add_dim()->set_size(d);
-  e.set_offset(impl_->offset);
+  e.set_offset(impl_->offset());
   uint32_t crc = 0;
   if (t.dtype() == DType::string) {
     std::string bytes;
