@@ -2,6 +2,8 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -14,13 +16,29 @@ namespace keel {
 
 namespace {
 
-// Buffers of at least 2 MiB ask for transparent huge pages on the 2 MiB-aligned part of their range
-// (madvise: the mode Debian's kernels default to). One fault then maps 2 MiB instead of 4 KiB, and rows
-// gathered at random from a large array (a shuffled dataset, an embedding table) stop missing the TLB:
-// a shuffled epoch of mlp128_bs256 on Fashion-MNIST trains about 1.7x faster (README, "Memory").
-// PyTorch's CPU allocator does the same above the same size when THP_MEM_ALLOC_ENABLE is set. Advice
+// Buffers of at least 32 MiB (a training set, an embedding table) ask for transparent huge pages on
+// the 2 MiB-aligned part of their range, before the first touch (madvise: the mode Debian's kernels
+// default to). One fault then maps 2 MiB instead of 4 KiB, and rows gathered at random from the array
+// (fit's shuffled batches) stop missing the TLB: an mlp128_bs256 epoch on Fashion-MNIST trains ~1.8x
+// faster. Smaller buffers stay on 4 KiB pages: on the benchmark VM, huge pages for the 6.5 MB tensors
+// of ckpt_io_262MB made restore 2.5x faster but save ~30% slower, and no training workload gained from
+// them (README, "Memory"). KEEL_THP_MIN_MB moves the threshold (a huge value turns it off). Advice
 // only: where THP is off or unsupported, madvise fails and nothing changes.
 constexpr size_t kHugePage = size_t{2} << 20;
+
+size_t huge_page_threshold() {
+  static const size_t bytes = [] {
+    size_t mb = 32;
+    if (const char* env = std::getenv("KEEL_THP_MIN_MB")) {
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long v = std::strtoull(env, &end, 10);
+      if (errno == 0 && end != env && *end == '\0' && v <= (uint64_t{1} << 40)) mb = static_cast<size_t>(v);
+    }
+    return std::max(mb << 20, kHugePage);
+  }();
+  return bytes;
+}
 
 void advise_huge_pages(void* data, size_t bytes) {
   const auto begin = (reinterpret_cast<uintptr_t>(data) + kHugePage - 1) & ~(kHugePage - 1);
@@ -47,7 +65,7 @@ Storage::Storage(DType dtype, int64_t numel, bool zero) : numel_(numel), dtype_(
   raw_ = std::malloc(alloc + kAlignment);
   if (!raw_) throw std::bad_alloc();
   data_ = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw_) + kAlignment - 1) & ~(kAlignment - 1));
-  if (alloc >= kHugePage) advise_huge_pages(data_, alloc);  // before the first touch below
+  if (alloc >= huge_page_threshold()) advise_huge_pages(data_, alloc);  // before the first touch below
   if (dtype == DType::string) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < numel; ++i) new (s + i) std::string();
