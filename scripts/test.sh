@@ -25,8 +25,11 @@ cmake --build build/release -j "$jobs"
 (cd build/release && ctest -j "$jobs" --timeout 600) || status=1
 
 section "sanitizer build (ASan + UBSan)"
+# The library at -O1, the test programs at -O0: they compile ~30% faster (keras_layers/model_test.cpp
+# 13.9 s against 20.1 s) and the suite runs no slower (106 s against 112 s), their work being in the library.
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKEEL_SANITIZE=ON \
-  -DKEEL_BUILD_BENCH=OFF -DKEEL_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS="-O1" -DCMAKE_CXX_FLAGS_DEBUG="-g1" >/dev/null
+  -DKEEL_BUILD_BENCH=OFF -DKEEL_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS="-O1" -DCMAKE_CXX_FLAGS_DEBUG="-g1" \
+  -DKEEL_TEST_COMPILE_OPTIONS=-O0 >/dev/null
 cmake --build build/asan -j "$jobs"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS=suppressions="$root/tests/lsan.supp":print_suppressions=0 \
