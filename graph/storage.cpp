@@ -1,7 +1,5 @@
 #include "keel/graph/storage.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -10,6 +8,7 @@
 #include <new>
 #include <string>
 
+#include "keel/graph/detail/huge_pages.h"
 #include "keel/graph/error.h"
 
 namespace keel {
@@ -24,8 +23,6 @@ namespace {
 // of ckpt_io_262MB made restore 2.5x faster but save ~30% slower, and no training workload gained from
 // them (README, "Memory"). KEEL_THP_MIN_MB moves the threshold (a huge value turns it off). Advice
 // only: where THP is off or unsupported, madvise fails and nothing changes.
-constexpr size_t kHugePage = size_t{2} << 20;
-
 size_t huge_page_threshold() {
   static const size_t bytes = [] {
     size_t mb = 32;
@@ -35,15 +32,9 @@ size_t huge_page_threshold() {
       const unsigned long long v = std::strtoull(env, &end, 10);
       if (errno == 0 && end != env && *end == '\0' && v <= (uint64_t{1} << 40)) mb = static_cast<size_t>(v);
     }
-    return std::max(mb << 20, kHugePage);
+    return std::max(mb << 20, detail::kHugePageBytes);
   }();
   return bytes;
-}
-
-void advise_huge_pages(void* data, size_t bytes) {
-  const auto begin = (reinterpret_cast<uintptr_t>(data) + kHugePage - 1) & ~(kHugePage - 1);
-  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHugePage - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
 }  // namespace
@@ -65,7 +56,7 @@ Storage::Storage(DType dtype, int64_t numel, bool zero) : numel_(numel), dtype_(
   raw_ = std::malloc(alloc + kAlignment);
   if (!raw_) throw std::bad_alloc();
   data_ = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw_) + kAlignment - 1) & ~(kAlignment - 1));
-  if (alloc >= huge_page_threshold()) advise_huge_pages(data_, alloc);  // before the first touch below
+  if (alloc >= huge_page_threshold()) detail::advise_huge_pages(data_, alloc);  // before the first touch below
   if (dtype == DType::string) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < numel; ++i) new (s + i) std::string();

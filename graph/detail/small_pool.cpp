@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <mutex>
 
+#include "keel/graph/detail/huge_pages.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #define KEEL_POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
@@ -37,9 +39,7 @@ char* new_chunk() {
   const uintptr_t tail = aligned + kPoolChunkBytes;
   if (base + reserve > tail) ::munmap(reinterpret_cast<void*>(tail), base + reserve - tail);
   char* chunk = reinterpret_cast<char*>(aligned);
-#ifdef MADV_HUGEPAGE
-  ::madvise(chunk, kPoolChunkBytes, MADV_HUGEPAGE);  // advice only: without THP the chunk has 4 KiB pages
-#endif
+  advise_huge_pages(chunk, kPoolChunkBytes);  // one huge page where THP allows, else 4 KiB pages
   KEEL_POOL_POISON(chunk, kPoolChunkBytes);
   return chunk;
 }

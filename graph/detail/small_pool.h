@@ -8,7 +8,7 @@
 // Why: a recorded graph keeps one node per op alive until backward, so a long forward touches fresh
 // memory at every op. Fresh 4 KiB pages are expensive (a page fault each, ~10 us under some
 // hypervisors); the pool carves blocks from 2 MiB chunks that the kernel may back with one
-// transparent huge page (madvise, only for these chunks; nothing else in the process changes), and
+// transparent huge page (madvise on these chunks, detail/huge_pages.h; no process-wide setting), and
 // reuses freed blocks through a free list per size class (multiples of 16 bytes). Memory of freed
 // blocks is kept for reuse, like malloc's, so the pool's footprint is the peak of live small objects.
 // Thread-safe: any thread may free a block another thread allocated.
