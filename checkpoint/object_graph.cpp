@@ -1,5 +1,6 @@
 #include "keel/checkpoint/object_graph.h"
 
+#include <algorithm>
 #include <deque>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -123,6 +124,62 @@ std::string serialize_object_graph(const tf::TrackableObjectGraph& g) {
   return out;
 }
 
+namespace {
+
+// How each node's first-found path is made: from its BFS parent and edge name, or (a slot node) from
+// its variable's path, its optimizer's path and the slot name. Steps come in an order in which every
+// path a step reads is already made.
+struct PathStep {
+  int node, from, optimizer;  // optimizer < 0: a child edge from `from`; else a slot of variable `from`
+  const std::string* name;
+};
+
+std::vector<PathStep> path_steps(const tf::TrackableObjectGraph& g) {
+  const int n = g.nodes_size();
+  std::vector<PathStep> steps;
+  if (n == 0) return steps;
+  std::vector<bool> seen(n, false);
+  std::deque<int> queue{0};
+  seen[0] = true;
+  while (!queue.empty()) {
+    const int id = queue.front();
+    queue.pop_front();
+    for (const auto& c : g.nodes(id).children()) {
+      const int child = c.node_id();
+      if (child < 0 || child >= n || seen[child]) continue;
+      seen[child] = true;
+      steps.push_back({child, id, -1, &c.local_name()});
+      queue.push_back(child);
+    }
+  }
+  for (int id = 0; id < n; ++id) {
+    for (const auto& s : g.nodes(id).slot_variables()) {
+      const int var = s.original_variable_node_id(), slot = s.slot_variable_node_id();
+      if (var < 0 || var >= n || slot < 0 || slot >= n || seen[slot]) continue;
+      seen[slot] = true;
+      steps.push_back({slot, var, id, &s.slot_name()});
+    }
+  }
+  return steps;
+}
+
+// Bytes the paths of path_steps(g) take, without making them (a deep chain of long names makes paths
+// quadratic in the graph's size).
+uint64_t path_bytes(const tf::TrackableObjectGraph& g) {
+  std::vector<uint64_t> len(g.nodes_size(), 0);
+  uint64_t total = 0;
+  for (const PathStep& st : path_steps(g)) {
+    const uint64_t name = escape_local_name(*st.name).size();
+    len[st.node] = st.optimizer < 0
+                       ? (len[st.from] == 0 ? name : len[st.from] + 1 + name)
+                       : len[st.from] + len[st.optimizer] + name + 3 + std::string(kOptimizerSlotSegment).size();
+    total += len[st.node];
+  }
+  return total;
+}
+
+}  // namespace
+
 tf::TrackableObjectGraph parse_object_graph(const std::string& bytes, const std::string& file) {
   constexpr size_t kMaxBytes = size_t{1} << 30;
   KEEL_CHECK(bytes.size() <= kMaxBytes, file, ": object graph ", kObjectGraphKey, " is ", bytes.size(),
@@ -144,34 +201,21 @@ tf::TrackableObjectGraph parse_object_graph(const std::string& bytes, const std:
       check_id(s.slot_variable_node_id(), i, "slot_variable_node_id");
     }
   }
+  // Real graphs are shallow, so their paths take a few times the graph's bytes; 64x, or 256 MiB for a
+  // small graph, leaves room for any model and stops a chain built to exhaust memory.
+  const uint64_t budget = std::max<uint64_t>(uint64_t{256} << 20, uint64_t{64} * bytes.size());
+  const uint64_t need = path_bytes(g);
+  KEEL_CHECK(need <= budget, file, ": object graph ", kObjectGraphKey, " (", n, " nodes, ", bytes.size(),
+             " bytes) has object paths of ", need, " bytes in all, more than the ", budget,
+             " keel accepts for a graph of that size");
   return g;
 }
 
 std::vector<std::string> object_graph_paths(const tf::TrackableObjectGraph& g) {
-  const int n = g.nodes_size();
-  std::vector<std::string> paths(n);
-  std::vector<bool> seen(n, false);
-  if (n == 0) return paths;
-  std::deque<int> queue{0};
-  seen[0] = true;
-  while (!queue.empty()) {
-    const int id = queue.front();
-    queue.pop_front();
-    for (const auto& c : g.nodes(id).children()) {
-      const int child = c.node_id();
-      if (child < 0 || child >= n || seen[child]) continue;
-      seen[child] = true;
-      paths[child] = child_path(paths[id], c.local_name());
-      queue.push_back(child);
-    }
-  }
-  for (int id = 0; id < n; ++id) {
-    for (const auto& s : g.nodes(id).slot_variables()) {
-      const int var = s.original_variable_node_id(), slot = s.slot_variable_node_id();
-      if (var < 0 || var >= n || slot < 0 || slot >= n || seen[slot]) continue;
-      seen[slot] = true;
-      paths[slot] = slot_path(paths[var], paths[id], s.slot_name());
-    }
+  std::vector<std::string> paths(g.nodes_size());
+  for (const PathStep& st : path_steps(g)) {
+    paths[st.node] = st.optimizer < 0 ? child_path(paths[st.from], *st.name)
+                                      : slot_path(paths[st.from], paths[st.optimizer], *st.name);
   }
   return paths;
 }

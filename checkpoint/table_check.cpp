@@ -91,13 +91,29 @@ void check_table_layout(leveldb::RandomAccessFile* file, uint64_t file_size, con
   std::memcpy(&num_restarts, block.data() + block.size() - 4, 4);
   KEEL_CHECK(num_restarts <= (block.size() - 4) / 4, path, ": index block has a corrupt restart array");
   const size_t end = block.size() - 4 - 4 * static_cast<size_t>(num_restarts);
+  // LevelDB starts reading the block at its restart points, not at byte 0 (SeekToFirst goes to the
+  // first restart point, Seek bisects them), so every restart point must be an entry checked below:
+  // the first at byte 0 and each one the start of an entry that shares no key prefix. Otherwise a
+  // restart point in the middle of a value shows LevelDB entries, and block handles, never checked.
+  std::vector<uint32_t> restarts(num_restarts);
+  if (num_restarts > 0) std::memcpy(restarts.data(), block.data() + end, 4 * static_cast<size_t>(num_restarts));
+  KEEL_CHECK(num_restarts == 0 ? end == 0 : restarts[0] == 0, path,
+             ": index block's first restart point is not its first entry");
+  size_t next_restart = 0;
   pos = 0;
   while (pos < end) {
+    const size_t entry = pos;
     uint64_t shared = 0, unshared = 0, vlen = 0;
     KEEL_CHECK(get_varint64(block.data(), end, &pos, &shared) && get_varint64(block.data(), end, &pos, &unshared) &&
                    get_varint64(block.data(), end, &pos, &vlen) && unshared <= end - pos &&
                    vlen <= end - pos - unshared,
                path, ": index block has a corrupt entry at byte ", pos);
+    if (next_restart < restarts.size() && restarts[next_restart] == entry) {
+      KEEL_CHECK(shared == 0, path, ": index block entry at restart point ", entry, " shares a key prefix");
+      next_restart++;
+    }
+    KEEL_CHECK(next_restart == restarts.size() || restarts[next_restart] > entry, path,
+               ": index block restart point ", restarts[next_restart], " is not the start of an entry");
     pos += unshared;
     const std::string value = block.substr(pos, vlen);
     pos += vlen;
@@ -112,6 +128,9 @@ void check_table_layout(leveldb::RandomAccessFile* file, uint64_t file_size, con
                  path, ": data block at offset ", data.offset, " has a corrupt snappy header");
     }
   }
+  for (; next_restart < restarts.size(); next_restart++)  // one at the end marks an empty block: harmless
+    KEEL_CHECK(restarts[next_restart] == end, path, ": index block restart point ", restarts[next_restart],
+               " is not the start of an entry");
 }
 
 }  // namespace keel::bundle_detail

@@ -328,3 +328,49 @@ TEST(CheckpointRoundTrip, UnmatchedOnBothSidesAreListed) {
 
 }  // namespace
 }  // namespace keel
+
+namespace keel {
+namespace {
+
+std::string parse_error(const tf::TrackableObjectGraph& g) {
+  try {
+    parse_object_graph(g.SerializeAsString(), "hostile");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ObjectGraphParse, RejectsBadIdsAndPathsThatWouldExhaustMemory) {
+  tf::TrackableObjectGraph g;
+  auto* child = g.add_nodes()->add_children();
+  child->set_node_id(1);
+  child->set_local_name("a");
+  EXPECT_EQ(parse_error(g), "hostile: object graph node 0: child node id 1 is out of range (1 nodes)");
+
+  // A chain of 20,000 nodes with 25 '/' per edge name (each escaped to ".S"): 0.7 MB of graph whose
+  // paths would take 10 GB (the path at depth d is 51d - 1 bytes). Refused before any path is made;
+  // a chain of 200 is fine.
+  auto chain = [](int n) {
+    tf::TrackableObjectGraph c;
+    for (int i = 0; i < n; ++i) {
+      auto* node = c.add_nodes();
+      if (i + 1 < n) {
+        auto* edge = node->add_children();
+        edge->set_node_id(i + 1);
+        edge->set_local_name(std::string(25, '/'));
+      }
+    }
+    return c;
+  };
+  const std::string msg = parse_error(chain(20000));
+  EXPECT_EQ(msg.rfind("hostile: object graph _CHECKPOINTABLE_OBJECT_GRAPH (20000 nodes, ", 0), 0u) << msg;
+  EXPECT_NE(msg.find("has object paths of 10199470001 bytes in all, more than the 268435456"), std::string::npos)
+      << msg;
+  const auto small = chain(200);
+  EXPECT_EQ(parse_error(small), "");
+  EXPECT_EQ(object_graph_paths(small)[199].size(), 199u * 51 - 1);
+}
+
+}  // namespace
+}  // namespace keel

@@ -308,3 +308,38 @@ TEST_F(CraftedBundle, HostileBlockHandles) {
   const std::string msg = error_of([&] { BundleReader r(p); });
   EXPECT_EQ(msg.rfind(p + ".index: index block [0, +1099511627776) lies past the end of the table", 0), 0u) << msg;
 }
+
+TEST_F(CraftedBundle, RestartPointsMustBeCheckedEntries) {
+  // LevelDB reads a block from its restart points. One pointing into the middle of the first entry's
+  // value, where a second entry with a 2^40-byte block handle hides, is refused before LevelDB sees it.
+  using namespace bt;
+  auto hidden_entry = [](const std::string& key, const std::string& data_handle, bool restart_in_value) {
+    std::string huge;
+    varint(&huge, 0);
+    varint(&huge, uint64_t(1) << 40);
+    std::string hidden;
+    varint(&hidden, 0);
+    varint(&hidden, key.size());
+    varint(&hidden, huge.size());
+    hidden += key + huge;
+    std::string b;
+    varint(&b, 0);
+    varint(&b, key.size());
+    varint(&b, data_handle.size() + hidden.size());
+    b += key + data_handle;
+    const uint32_t restart = restart_in_value ? static_cast<uint32_t>(b.size()) : 0;
+    b += hidden;
+    fixed32(&b, restart);
+    fixed32(&b, 1);
+    return b;
+  };
+  const std::vector<std::pair<std::string, std::string>> kv{{"", header_proto(1)}};
+  write_bytes(p + ".index", tiny_table(kv, [&](const std::string& k, const std::string& h) {
+                return hidden_entry(k, h, false);
+              }));
+  EXPECT_NO_THROW(BundleReader r(p));  // the same bytes read from byte 0: one valid entry
+  write_bytes(p + ".index", tiny_table(kv, [&](const std::string& k, const std::string& h) {
+                return hidden_entry(k, h, true);
+              }));
+  EXPECT_EQ(error_of([&] { BundleReader r(p); }), p + ".index: index block's first restart point is not its first entry");
+}

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -93,8 +94,12 @@ inline std::string entry_proto(int dtype, const std::vector<int64_t>& dims, int6
   return e;
 }
 
-// A LevelDB table with one data block holding `kv` (already sorted; restart at every entry).
-inline std::string tiny_table(const std::vector<std::pair<std::string, std::string>>& kv) {
+// A LevelDB table with one data block holding `kv` (already sorted; restart at every entry). With
+// `index_block`, the index block is what it returns given the last key + "\xff" and the data block's
+// handle (a hand-made block, trailer excluded).
+inline std::string tiny_table(
+    const std::vector<std::pair<std::string, std::string>>& kv,
+    const std::function<std::string(const std::string&, const std::string&)>& index_block = nullptr) {
   auto block = [](const std::vector<std::pair<std::string, std::string>>& entries) {
     std::string b;
     std::vector<uint32_t> restarts;
@@ -125,7 +130,8 @@ inline std::string tiny_table(const std::vector<std::pair<std::string, std::stri
   const std::string data_handle = emit(block(kv));
   const std::string meta_handle = emit(block({}));
   const std::string last_key = kv.empty() ? std::string() : kv.back().first + "\xff";
-  const std::string index_handle = emit(block({{last_key, data_handle}}));
+  const std::string index_handle =
+      emit(index_block ? index_block(last_key, data_handle) : block({{last_key, data_handle}}));
   std::string footer = meta_handle + index_handle;
   footer.resize(40, '\0');
   fixed32(&footer, 0x8b80fb57u);
