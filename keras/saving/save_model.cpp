@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "keel/checkpoint/bundle.h"
 #include "keel/checkpoint/checkpoint_state.h"
@@ -113,6 +114,39 @@ void write_directory(const Model& model, const std::string& dir) {
   fsync_path(dir);
 }
 
+// save_model replaces a model directory as a whole (swapping in a new directory is the crash-safe way to
+// change several files at once), but the directory may hold more than the model: ModelCheckpoint's
+// checkpoints, the user's notes. Those entries are not the model's and move from the retired directory
+// into the new one, as TensorFlow leaves them in place.
+bool is_model_entry(const std::string& name) {
+  return name == kSavedModelFilename || name == "variables" || name == "assets";
+}
+
+// Moves every entry of `from` that is not the model's into `to` (which must be a directory without that
+// name) and makes the moves durable; returns false when one stays behind in `from`.
+bool move_user_entries(const std::string& from, const std::string& to) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!is_model_entry(name)) names.push_back(name);
+  }
+  if (ec) return false;
+  if (names.empty()) return true;
+  if (!fs::is_directory(to, ec)) return false;
+  bool all = true;
+  for (const auto& name : names) {
+    const std::string dst = to + "/" + name;
+    std::error_code there;
+    if (fs::symlink_status(dst, there).type() != fs::file_type::not_found ||
+        ::rename((from + "/" + name).c_str(), dst.c_str()) != 0)
+      all = false;
+  }
+  fsync_path(to);
+  fsync_path(from);
+  return all;
+}
+
 std::string parent_of(const std::string& path) {
   const fs::path p(path);
   return p.has_parent_path() ? p.parent_path().string() : ".";
@@ -179,7 +213,8 @@ void save_model(const Model& model, const std::string& path, const std::function
   KEEL_CHECK(!fs::exists(target) || fs::is_directory(target), "save_model: ", target,
              " exists and is not a directory");
   fs::create_directories(parent_of(target));
-  remove_stale_temporaries(target);
+  // A save killed between the swap and moving the user's entries back left them in its temporary.
+  remove_stale_temporaries(target, [&](const std::string& stale) { return move_user_entries(stale, target); });
   const std::string tmp = temp_sibling(target);
   try {
     write_directory(model, tmp);
@@ -189,7 +224,6 @@ void save_model(const Model& model, const std::string& path, const std::function
                  "save_model: cannot swap ", tmp, " and ", target, ": ", std::strerror(errno));
       if (hook) hook("swapped");
       fsync_directory(parent_of(target));
-      fs::remove_all(tmp);  // now the old directory
     } else {
       KEEL_CHECK(::rename(tmp.c_str(), target.c_str()) == 0, "save_model: cannot rename ", tmp, " to ", target, ": ",
                  std::strerror(errno));
@@ -201,6 +235,12 @@ void save_model(const Model& model, const std::string& path, const std::function
     fs::remove_all(tmp, ec);
     throw;
   }
+  // tmp is the old directory now (if there was one): the model saved, what else it held moves back.
+  if (!fs::exists(tmp)) return;
+  if (hook) hook("moving_back");
+  KEEL_CHECK(move_user_entries(tmp, target), "save_model: saved the model to ", target,
+             ", but could not move back every other entry the directory held; they are in ", tmp);
+  fs::remove_all(tmp);
 }
 
 std::shared_ptr<Model> load_model(const std::string& path) {

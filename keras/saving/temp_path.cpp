@@ -28,7 +28,8 @@ std::string temp_sibling(const std::string& target) {
   return target + kMarker + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
 }
 
-std::vector<std::string> remove_stale_temporaries(const std::string& target) {
+std::vector<std::string> remove_stale_temporaries(const std::string& target,
+                                                  const std::function<bool(const std::string&)>& salvage) {
   std::vector<std::string> removed;
   const fs::path t(target);
   const std::string base = t.filename().string();
@@ -53,6 +54,7 @@ std::vector<std::string> remove_stale_temporaries(const std::string& target) {
     stale.push_back(it->path());
   }
   for (const auto& p : stale) {
+    if (salvage && !salvage(p.string())) continue;
     std::error_code rm;
     fs::remove_all(p, rm);
     if (!rm) removed.push_back(p.string());

@@ -9,6 +9,7 @@
 // anything whose name does not parse exactly as `<basename>.keel-tmp-<digits>-<digits>`.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,10 @@ namespace keel::keras {
 
 std::string temp_sibling(const std::string& target);
 // Removes (recursively: a directory save's temporary is a tree) the stale temporaries of `target`;
-// returns their paths. Errors while removing one are ignored (the next save tries again).
-std::vector<std::string> remove_stale_temporaries(const std::string& target);
+// returns their paths. Errors while removing one are ignored (the next save tries again). With
+// `salvage`, each stale temporary is first handed to it (to move back what is not the save's own), and
+// is kept when it returns false.
+std::vector<std::string> remove_stale_temporaries(
+    const std::string& target, const std::function<bool(const std::string& stale)>& salvage = nullptr);
 
 }  // namespace keel::keras

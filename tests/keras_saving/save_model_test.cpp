@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "keel/checkpoint/bundle.h"
 #include "keel/graph/error.h"
@@ -131,6 +133,56 @@ TEST(KerasSaveModel, KilledSaveLeavesTheOldDirectoryIntact) {
   ASSERT_EQ(WEXITSTATUS(status), 3);
   auto back = load_model(path);
   expect_same_model(*old_model, *back, input_batch({2, 6}));
+}
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// What else the directory holds (ModelCheckpoint's files, the user's notes) survives an overwrite, and
+// a save killed after swapping the directories but before moving them back gets them back on the next save.
+TEST(KerasSaveModel, OverwriteKeepsTheDirectorysOtherEntries) {
+  ScratchDir dir;
+  const std::string path = dir.path("training_1");
+  auto a = functional_model(), b = functional_model(), c = functional_model();
+  save_model(*a, path);
+  fs::create_directories(path + "/ckpts");
+  write_text(path + "/ckpts/checkpoint", "model_checkpoint_path: \"cp-0001.ckpt\"\n");
+  write_text(path + "/my_notes.txt", "epoch 3 looked best");
+  save_model(*b, path);
+  expect_same_model(*b, *load_model(path), input_batch({2, 6}));
+  EXPECT_EQ(read_text(path + "/my_notes.txt"), "epoch 3 looked best");
+  EXPECT_EQ(read_text(path + "/ckpts/checkpoint"), "model_checkpoint_path: \"cp-0001.ckpt\"\n");
+
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    try {
+      save_model(*c, path, [](const char* stage) {
+        if (std::string(stage) == "moving_back") ::_exit(3);  // killed with the notes in the old directory
+      });
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 3);
+  expect_same_model(*c, *load_model(path), input_batch({2, 6}));
+  EXPECT_FALSE(fs::exists(path + "/my_notes.txt"));  // in the killed save's temporary, not lost
+  save_model(*a, path);
+  expect_same_model(*a, *load_model(path), input_batch({2, 6}));
+  EXPECT_EQ(read_text(path + "/my_notes.txt"), "epoch 3 looked best");
+  EXPECT_EQ(read_text(path + "/ckpts/checkpoint"), "model_checkpoint_path: \"cp-0001.ckpt\"\n");
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir.dir())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1u);  // the temporaries are gone
 }
 
 TEST(KerasSaveModel, LoadsRealKerasFullModelFile) {
