@@ -77,6 +77,15 @@ BundleEntry decode_entry(const std::string& key, const std::string& value, int n
   return e;
 }
 
+// A fixed-size dtype's entry holds exactly its shape's bytes (checked before anything is allocated).
+void check_entry_size(const BundleEntry& e, const std::string& where) {
+  const auto esize = static_cast<int64_t>(bundle_detail::tf_dtype_size(e.tf_dtype));
+  const int64_t numel = checked_numel(e.shape, "bundle entry");
+  int64_t need = 0;
+  KEEL_CHECK(!__builtin_mul_overflow(numel, esize, &need) && need == e.size, where, ": ", tf_dtype_name(e.tf_dtype),
+             " ", shape_str(e.shape), " does not fit the ", e.size, " bytes of the entry");
+}
+
 }  // namespace
 
 struct BundleReader::Impl {
@@ -186,12 +195,8 @@ void BundleReader::read_into(const std::string& key, Tensor& dst, const std::str
     for (int64_t i = 0; i < t.numel(); i++) dst.str(i) = std::move(t.str(i));
     return;
   }
-  const size_t esize = bundle_detail::tf_dtype_size(e.tf_dtype);
+  check_entry_size(e, where);
   const int64_t numel = dst.numel();
-  int64_t need = 0;
-  KEEL_CHECK(!__builtin_mul_overflow(numel, static_cast<int64_t>(esize), &need) && need == e.size, where, ": ",
-             tf_dtype_name(e.tf_dtype), " ", shape_str(e.shape), " does not fit the ", e.size,
-             " bytes of the entry");
   char* out = static_cast<char*>(dst.raw_data());
   uint32_t crc = 0;
   for (int64_t done = 0; done < e.size;) {
@@ -221,6 +226,7 @@ bool BundleReader::verify(const std::string& key) const {
     return true;
   }
   if (bundle_detail::tf_dtype_size(e.tf_dtype) == 0) return false;
+  check_entry_size(e, where);
   std::vector<char> buf(static_cast<size_t>(std::min<int64_t>(kChunk, e.size)));
   uint32_t crc = 0;
   for (int64_t done = 0; done < e.size;) {
@@ -241,15 +247,11 @@ Tensor BundleReader::read(const std::string& key) const {
   KEEL_CHECK(e.dtype.has_value(), index, ": key '", key, "' has dtype ", tf_dtype_name(e.tf_dtype),
              ", which keel cannot hold");
   // Bound the allocation by the entry's size before making the tensor (the shape alone may be huge).
-  const int64_t numel = checked_numel(e.shape, "bundle entry");
   if (*e.dtype != DType::string) {
-    const auto esize = static_cast<int64_t>(bundle_detail::tf_dtype_size(e.tf_dtype));
-    KEEL_CHECK(numel <= e.size / esize && numel * esize == e.size, data_filename(prefix_, e.shard_id, impl_->num_shards),
-               ": key '", key, "': ", tf_dtype_name(e.tf_dtype), " ", shape_str(e.shape), " does not fit the ",
-               e.size, " bytes of the entry");
+    check_entry_size(e, data_filename(prefix_, e.shard_id, impl_->num_shards) + ": key '" + key + "'");
   } else {
-    KEEL_CHECK(numel <= e.size, data_filename(prefix_, e.shard_id, impl_->num_shards), ": key '", key,
-               "': string tensor ", shape_str(e.shape), " cannot fit in ", e.size, " bytes");
+    KEEL_CHECK(checked_numel(e.shape, "bundle entry") <= e.size, data_filename(prefix_, e.shard_id, impl_->num_shards),
+               ": key '", key, "': string tensor ", shape_str(e.shape), " cannot fit in ", e.size, " bytes");
   }
   const auto [fd, file_size] = impl_->data_file(prefix_, e.shard_id);
   (void)fd;

@@ -92,8 +92,47 @@ const TfObject::SerializedTensor* Restorer::value_attribute(int node) const {
   return nullptr;
 }
 
+template <class F>
+void Restorer::batch(F&& match) {
+  if (batching_) {
+    match();
+    return;
+  }
+  batching_ = true;
+  try {
+    match();
+    apply_pending();
+  } catch (...) {
+    batching_ = false;
+    pending_reads_.clear();
+    pending_states_.clear();
+    throw;
+  }
+  batching_ = false;
+}
+
+void Restorer::apply_pending() {
+  // Everything is checked first (the checksums mean reading every value once), then assigned.
+  for (const auto& r : pending_reads_) reader_->verify(r.key);
+  std::vector<PendingRead> reads = std::move(pending_reads_);
+  std::vector<PendingState> states = std::move(pending_states_);
+  pending_reads_.clear();
+  pending_states_.clear();
+  for (const auto& r : reads) {
+    Tensor dst = r.variable.value().detach();
+    reader_->read_into(r.key, dst, r.path);
+    restored_keys_.insert(r.key);
+  }
+  for (const auto& st : states) {
+    if (auto object = st.object.lock()) {
+      object->restore_state(st.bytes);
+      restored_keys_.insert(st.key);
+    }
+  }
+}
+
 void Restorer::restore_into(const std::shared_ptr<Trackable>& root) {
-  match_objects({Work{0, root, ""}});
+  batch([&] { match_objects({Work{0, root, ""}}); });
 }
 
 void Restorer::match_objects(std::vector<Work> work) {
@@ -127,8 +166,7 @@ void Restorer::match_one(const Work& w, std::vector<Work>& queue) {
     KEEL_CHECK(s.dtype() == DType::string && s.numel() == 1, "restore: '", w.path, "' (key ",
                a.checkpoint_key(), "): state must be a string scalar, checkpoint has ", shape_str(s.shape()),
                " ", dtype_name(s.dtype()));
-    w.object->restore_state(s.str(0));
-    restored_keys_.insert(a.checkpoint_key());
+    pending_states_.push_back(PendingState{w.object, a.checkpoint_key(), w.path, s.str(0)});
   }
 
   const std::vector<TrackableChild> live = w.object->trackable_children();
@@ -200,11 +238,11 @@ void Restorer::defer(int node, const std::shared_ptr<Trackable>& parent, const s
   auto self = shared_from_this();
   if (value_attribute(node) != nullptr && graph_.nodes(node).children_size() == 0) {
     parent->defer_variable_restore(name, [self, node, path](const Variable& v) {
-      self->restore_variable(node, v, path);
+      self->batch([&] { self->restore_variable(node, v, path); });
     });
   } else {
     parent->defer_object_restore(name, [self, node, path](const std::shared_ptr<Trackable>& obj) {
-      self->match_objects({Work{node, obj, path}});
+      self->batch([&] { self->match_objects({Work{node, obj, path}}); });
     });
   }
 }
@@ -226,9 +264,7 @@ void Restorer::restore_variable(int node, const Variable& v, const std::string& 
     KEEL_CHECK(e.shape == v.shape() && *e.dtype == v.dtype(), "restore: '", path, "' (key ", key,
                "): variable has ", shape_str(v.shape()), " ", dtype_name(v.dtype()), ", checkpoint has ",
                shape_str(e.shape), " ", dtype_name(*e.dtype));
-    Tensor dst = v.value().detach();
-    reader_->read_into(key, dst, path);
-    restored_keys_.insert(key);
+    pending_reads_.push_back(PendingRead{key, path, v});
   }
   auto it = pending_slots_.find(node);
   if (it != pending_slots_.end()) {

@@ -40,6 +40,12 @@ class Restorer : public std::enable_shared_from_this<Restorer> {
     std::shared_ptr<Trackable> object;
     std::string path;
   };
+  // Runs `match` (which matches objects and queues their values), then checks every queued value
+  // (shape, dtype and checksum) before assigning any: a failed restore changes no variable and no
+  // object's state. Nested calls join the outer batch.
+  template <class F>
+  void batch(F&& match);
+  void apply_pending();
   void match_objects(std::vector<Work> work);
   void match_one(const Work& w, std::vector<Work>& queue);
   void defer(int node, const std::shared_ptr<Trackable>& parent, const std::string& name,
@@ -65,6 +71,17 @@ class Restorer : public std::enable_shared_from_this<Restorer> {
   std::set<std::string> restored_keys_;
   std::map<int, std::vector<SlotRef>> pending_slots_;  // by original variable node
   std::vector<int> owner_candidates_;      // variable nodes outside optimizers, in node order
+  struct PendingRead {
+    std::string key, path;
+    Variable variable;
+  };
+  struct PendingState {
+    std::weak_ptr<Trackable> object;
+    std::string key, path, bytes;
+  };
+  bool batching_ = false;
+  std::vector<PendingRead> pending_reads_;
+  std::vector<PendingState> pending_states_;
 };
 
 }  // namespace keel::detail

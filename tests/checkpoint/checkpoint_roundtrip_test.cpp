@@ -45,9 +45,9 @@ struct World {
   Generator gen{7};
   std::shared_ptr<GeneratorTrackable> rng = std::make_shared<GeneratorTrackable>(gen);
   std::shared_ptr<Trainer> trainer = std::make_shared<Trainer>();
-  explicit World(uint64_t seed, bool build = true) {
+  explicit World(uint64_t seed, bool build = true, int64_t units_1 = 2) {
     model->add(std::make_shared<TestDense>("dense", 3, 4, build));
-    model->add(std::make_shared<TestDense>("dense_1", 4, 2, build));
+    model->add(std::make_shared<TestDense>("dense_1", 4, units_1, build));
     if (build) {
       model->layers[0]->build(seed);
       model->layers[1]->build(seed + 1);
@@ -250,6 +250,59 @@ TEST(CheckpointRoundTrip, ShapeMismatchNamesPathKeyAndBothShapes) {
                  "restore: 'model/dense/bias' (key model/dense/bias/.ATTRIBUTES/VARIABLE_VALUE): "
                  "variable has [64] f64, checkpoint has [64] f32");
   }
+}
+
+// A restore that fails (a corrupt value in the last variable, a shape mismatch in the second layer)
+// assigns nothing: no variable, slot, counter or object state holds a value of the failed checkpoint.
+TEST(CheckpointRoundTrip, AFailedRestoreChangesNothing) {
+  TempDir dir;
+  World a(1);
+  a.perturb(3);
+  const std::string path = a.checkpoint().save(dir / "ckpt");
+  auto expect_untouched = [](World& w, const World& fresh) {
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_TRUE(w.model->layers[i]->kernel.value().equal(fresh.model->layers[i]->kernel.value())) << i;
+      EXPECT_TRUE(w.model->layers[i]->bias.value().equal(fresh.model->layers[i]->bias.value())) << i;
+    }
+    for (size_t i = 0; i < w.opt->slots.size(); ++i)
+      EXPECT_TRUE(w.opt->slots[i].slot.value().equal(fresh.opt->slots[i].slot.value())) << i;
+    EXPECT_EQ(w.opt->iter.value().item<int64_t>(), 0);
+    EXPECT_EQ(w.step.value().item<int64_t>(), 0);
+    EXPECT_EQ(w.trainer->s.epoch, 0);
+  };
+
+  // Flip one byte of the value stored last in the data file.
+  const std::string data_file = path + ".data-00000-of-00001";
+  std::string bytes = slurp(data_file);
+  const BundleReader r(path);
+  int64_t last = 0;
+  std::string last_key;
+  for (const auto& [k, e] : r.entries()) {
+    if (e.dtype == DType::f32 && e.offset >= last) {
+      last = e.offset;
+      last_key = k;
+    }
+  }
+  bytes[static_cast<size_t>(last)] ^= 0x10;
+  std::ofstream(data_file, std::ios::binary | std::ios::trunc) << bytes;
+  World b(99), fresh(99);
+  try {
+    b.checkpoint().restore(path);
+    FAIL() << "expected a checksum error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("key '" + last_key + "': checksum does not match"), std::string::npos)
+        << e.what();
+  }
+  expect_untouched(b, fresh);
+
+  // The same for a shape mismatch found after the first layer's values were matched.
+  TempDir dir2;
+  World c(1);
+  c.perturb(3);
+  const std::string path2 = c.checkpoint().save(dir2 / "ckpt");
+  World d(99, true, 5), fresh_d(99, true, 5);
+  EXPECT_THROW(d.checkpoint().restore(path2), Error);
+  expect_untouched(d, fresh_d);
 }
 
 TEST(CheckpointRoundTrip, DeferredRestoreAppliesWhenTheChildIsCreated) {

@@ -203,6 +203,12 @@ TEST_F(CraftedBundle, ShapeNotFittingTheBytes) {
   Tensor dst = Tensor::zeros({3});
   EXPECT_EQ(error_of([&] { BundleReader(p).read_into("x", dst, "v"); }),
             p + kData + ": key 'x': float [3] does not fit the 8 bytes of the entry");
+  // verify (keel-ckpt verify) reports it too, although the checksum of the 8 bytes matches.
+  EXPECT_EQ(error_of([&] { BundleReader(p).verify("x"); }),
+            p + kData + ": key 'x': float [3] does not fit the 8 bytes of the entry");
+  make({{"", bt::header_proto(1)}, {"h", bt::entry_proto(19, {2}, 0, 8, mcrc(data))}}, data);  // half
+  EXPECT_EQ(error_of([&] { BundleReader(p).verify("h"); }),
+            p + kData + ": key 'h': half [2] does not fit the 8 bytes of the entry");
 }
 
 TEST_F(CraftedBundle, OverflowingAndNegativeShapes) {
