@@ -14,6 +14,7 @@
 #include <random>
 #include <sstream>
 
+#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
 #include "keel/checkpoint/proto/checkpoint_state.pb.h"
@@ -56,14 +57,27 @@ class PythonDoublePrinter : public google::protobuf::TextFormat::FastFieldValueP
 
 std::string errno_text() { return std::strerror(errno); }
 
+// Keeps TextFormat's first complaint (line, column, what) for the error instead of its log.
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
+    if (text.empty()) text = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " + message;
+  }
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  std::string text;
+};
+
 }  // namespace
 
 CheckpointStateFile parse_checkpoint_state(const std::string& text, const std::string& file) {
   KEEL_CHECK(text.size() <= kMaxStateFileBytes, "checkpoint state file '", file, "' is ", text.size(),
              " bytes, more than the 16 MiB keel accepts");
   tf::CheckpointState proto;
-  KEEL_CHECK(google::protobuf::TextFormat::ParseFromString(text, &proto), "checkpoint state file '", file,
-             "' is not a valid CheckpointState text proto");
+  google::protobuf::TextFormat::Parser parser;
+  FirstError err;
+  parser.RecordErrorsTo(&err);
+  KEEL_CHECK(parser.ParseFromString(text, &proto), "checkpoint state file '", file,
+             "' is not a valid CheckpointState text proto (", err.text.empty() ? "parse error" : err.text, ")");
   CheckpointStateFile s;
   s.model_checkpoint_path = proto.model_checkpoint_path();
   s.all_model_checkpoint_paths.assign(proto.all_model_checkpoint_paths().begin(),
@@ -94,6 +108,7 @@ std::optional<CheckpointStateFile> read_checkpoint_state(const std::string& dir)
     KEEL_CHECK(errno == ENOENT, "checkpoint state file '", file, "': ", errno_text());
     return std::nullopt;
   }
+  KEEL_CHECK(S_ISREG(st.st_mode), "checkpoint state file '", file, "' is not a regular file");
   std::ifstream in(file, std::ios::binary);
   KEEL_CHECK(in.good(), "checkpoint state file '", file, "': cannot open");
   std::string text;

@@ -83,6 +83,10 @@ Restorer::Restorer(const std::string& prefix) : prefix_(prefix) {
   for (int id = 0; id < n; ++id) {
     if (!in_optimizer[id] && value_attribute(id) != nullptr) owner_candidates_.push_back(id);
   }
+  for (int id : owner_candidates_) {
+    const auto [it, fresh] = owner_by_name_.emplace(value_attribute(id)->full_name(), id);
+    if (!fresh) it->second = -1;  // a name two variables share identifies neither
+  }
 }
 
 const TfObject::SerializedTensor* Restorer::value_attribute(int node) const {
@@ -217,15 +221,8 @@ int Restorer::resolve_slot_owner(int slot_node, const std::string& slot_name, in
     const std::string marker = "/" + slot_name + "/";
     const size_t pos = a->full_name().find(marker);
     if (pos != std::string::npos) {
-      const std::string var_name = a->full_name().substr(pos + marker.size());
-      int found = -1, count = 0;
-      for (int id : owner_candidates_) {
-        if (value_attribute(id)->full_name() == var_name) {
-          found = id;
-          ++count;
-        }
-      }
-      if (count == 1) return found;
+      const auto it = owner_by_name_.find(a->full_name().substr(pos + marker.size()));
+      if (it != owner_by_name_.end() && it->second >= 0) return it->second;
     }
   }
   // Otherwise the slot lists follow the model's variables in order.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "keel/checkpoint/bundle.h"
@@ -71,6 +72,7 @@ class Restorer : public std::enable_shared_from_this<Restorer> {
   std::set<std::string> restored_keys_;
   std::map<int, std::vector<SlotRef>> pending_slots_;  // by original variable node
   std::vector<int> owner_candidates_;      // variable nodes outside optimizers, in node order
+  std::unordered_map<std::string, int> owner_by_name_;  // their full names (-1: a name several share)
   struct PendingRead {
     std::string key, path;
     Variable variable;

@@ -137,7 +137,8 @@ TEST(CheckpointManager, CorruptStateFileIsAnErrorNamingIt) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), ("checkpoint state file '" + (dir / "checkpoint") +
-                            "' is not a valid CheckpointState text proto").c_str());
+                            "' is not a valid CheckpointState text proto (line 1, column 24: Expected "
+                            "string, got: 12)").c_str());
   }
 }
 

@@ -95,12 +95,22 @@ TEST(StateFile, CorruptFileIsAnErrorNamingIt) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), ("checkpoint state file '" + (dir / "checkpoint") +
-                            "' is not a valid CheckpointState text proto").c_str());
+                            "' is not a valid CheckpointState text proto (line 2, column 29: Expected "
+                            "string, got: ckpt)").c_str());
   }
   spit(dir / "checkpoint", std::string("\x08\x96\x01\xff\xfe", 5));
   EXPECT_THROW(read_checkpoint_state(dir.path()), Error);
   spit(dir / "checkpoint", "unknown_field: 3\n");
   EXPECT_THROW(read_checkpoint_state(dir.path()), Error);
+  // A FIFO (or any non-regular file) in its place is refused, not opened (which would block forever).
+  std::filesystem::remove(dir / "checkpoint");
+  ASSERT_EQ(::mkfifo((dir / "checkpoint").c_str(), 0644), 0);
+  try {
+    latest_checkpoint(dir.path());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "checkpoint state file '" + (dir / "checkpoint") + "' is not a regular file");
+  }
 }
 
 TEST(StateFile, AtomicWriteLeavesNoTemporaryAndReplaces) {
