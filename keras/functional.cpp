@@ -114,7 +114,8 @@ std::shared_ptr<Model> functional_from_config(const Json& config) {
 
 }  // namespace
 
-std::shared_ptr<Model> model_from_config(const Json& j) {
+namespace {
+std::shared_ptr<Model> model_from_checked_config(const Json& j) {
   KEEL_CHECK(j.is_object() && j.contains("class_name") && j.contains("config"),
              "model config must be {\"class_name\": ..., \"config\": ...}");
   const std::string cls = j["class_name"].get<std::string>();
@@ -124,6 +125,15 @@ std::shared_ptr<Model> model_from_config(const Json& j) {
   auto model = std::dynamic_pointer_cast<Model>(layer);
   KEEL_CHECK(model != nullptr, "model config: class '", cls, "' is a layer, not a model");
   return model;
+}
+}  // namespace
+
+std::shared_ptr<Model> model_from_config(const Json& j) {
+  try {
+    return model_from_checked_config(j);
+  } catch (const nlohmann::json::exception& e) {  // a field missing or of the wrong type outside the layers
+    KEEL_FAIL("model config: ", e.what());
+  }
 }
 
 std::shared_ptr<Model> model_from_json(const std::string& text) {

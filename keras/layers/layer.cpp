@@ -5,6 +5,7 @@
 
 #include "keel/graph/error.h"
 #include "keel/keras/layers/backend.h"
+#include "keel/keras/layers/weight_budget.h"
 
 namespace keel::keras {
 
@@ -236,6 +237,7 @@ Variable Layer::make_weight(const std::string& full_name, const Shape& shape, co
     KEEL_CHECK(d >= 0, describe(), ": weight '", full_name, "' has an unknown dimension in ",
                shape_str_none(shape));
   }
+  charge_weight_budget(describe(), full_name, shape, 4);  // layer weights are float32
   Generator gen(mix_seed(seed_, weights_.size() + 1));
   return Variable(full_name, (*init)(shape, gen), trainable);
 }

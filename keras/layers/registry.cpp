@@ -250,7 +250,13 @@ std::shared_ptr<Layer> layer_from_config(const Json& entry) {
     f = it->second;
   }
   const Json config = entry.contains("config") ? entry["config"] : Json::object();
-  auto layer = f(config);
+  std::shared_ptr<Layer> layer;
+  try {
+    layer = f(config);
+  } catch (const nlohmann::json::exception& e) {  // a field missing or of the wrong type
+    const std::string name = config.is_object() && config.contains("name") ? config["name"].dump() : "(no name)";
+    KEEL_FAIL("layer config of ", cls, " ", name, ": ", e.what());
+  }
   KEEL_CHECK(layer != nullptr, "the factory of layer class '", cls, "' returned null");
   return layer;
 }

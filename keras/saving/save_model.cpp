@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "keel/checkpoint/checkpoint_state.h"
 #include "keel/checkpoint/object_path.h"
 #include "keel/graph/error.h"
+#include "keel/keras/layers/weight_budget.h"
 #include "keel/keras/saving/h5/keras_h5.h"
 #include "keel/keras/saving/object_states.h"
 #include "keel/keras/saving/optimizer_weights.h"
@@ -152,6 +155,36 @@ std::string parent_of(const std::string& path) {
   return p.has_parent_path() ? p.parent_path().string() : ".";
 }
 
+// Rebuilds the model of a file's model_config. Errors name the file. Every weight of the model is stored
+// in the file, so twice the bytes that hold them (room for narrower stored dtypes) bound what the config
+// may allocate: a hostile config asking for a huge layer fails before allocating.
+std::shared_ptr<Model> model_from_file_config(const std::string& config, const std::string& file,
+                                              const std::string& weights_in, uintmax_t weight_bytes) {
+  try {
+    const auto budget = static_cast<int64_t>(std::min<uintmax_t>(2 * weight_bytes + (1 << 20), INT64_MAX / 2));
+    WeightBudget guard(budget, "twice the " + std::to_string(weight_bytes) + " bytes of weights in " + weights_in +
+                                   " and 1 MiB allow");
+    return model_from_json(config);
+  } catch (const Error& e) {
+    KEEL_FAIL("load_model: ", file, ": model_config: ", e.what());
+  } catch (const nlohmann::json::exception& e) {
+    KEEL_FAIL("load_model: ", file, ": model_config: ", e.what());
+  } catch (const std::bad_alloc&) {
+    KEEL_FAIL("load_model: ", file, ": model_config: the model it describes does not fit in memory");
+  }
+}
+
+uintmax_t bundle_data_bytes(const std::string& prefix) {
+  const fs::path p(prefix);
+  const std::string stem = p.filename().string() + ".data-";
+  uintmax_t total = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(p.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().rfind(stem, 0) == 0 && it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
 }  // namespace
 
 std::string serialize_saved_model(const SavedModelProto& m) {
@@ -249,7 +282,7 @@ std::shared_ptr<Model> load_model(const std::string& path) {
     const KerasH5File f = read_keras_h5(path);
     KEEL_CHECK(f.model_config.has_value(), "load_model: ", path,
                " has no model_config (a save_weights file? use load_weights)");
-    auto model = model_from_json(*f.model_config);
+    auto model = model_from_file_config(*f.model_config, path, path, fs::file_size(path));
     load_h5_layers(*model, f.layers, path, {});
     if (f.training_config) {
       const nlohmann::json tc = nlohmann::json::parse(*f.training_config, nullptr, /*allow_exceptions=*/false);
@@ -267,7 +300,8 @@ std::shared_ptr<Model> load_model(const std::string& path) {
   KEEL_CHECK(fs::is_regular_file(pb), "load_model: ", path, " is neither an .h5 file nor a directory with ",
              kSavedModelFilename);
   const SavedModelProto m = parse_saved_model(read_file_bounded(pb, uintmax_t{1} << 30), pb);
-  auto model = model_from_json(m.model_config);
+  auto model = model_from_file_config(m.model_config, pb, path + "/variables",
+                                      bundle_data_bytes(path + "/variables/variables"));
   if (!m.training_config.empty()) {
     const nlohmann::json tc = nlohmann::json::parse(m.training_config, nullptr, /*allow_exceptions=*/false);
     KEEL_CHECK(!tc.is_discarded(), "load_model: training_config of ", pb, " is not valid JSON");

@@ -185,6 +185,56 @@ TEST(KerasSaveModel, OverwriteKeepsTheDirectorysOtherEntries) {
   EXPECT_EQ(entries, 1u);  // the temporaries are gone
 }
 
+// A model_config that is malformed or asks for more than the file's weights can hold is an error naming
+// the file and the layer: never a raw JSON exception, never an allocation the file cannot justify.
+TEST(KerasSaveModel, HostileModelConfigsAreErrorsNamingTheFile) {
+  ScratchDir dir;
+  auto m = functional_model();
+  const std::string model_dir = dir.path("export"), h5 = dir.path("m.h5");
+  save_model(*m, model_dir);
+  save_model(*m, h5);
+  const std::string pb_path = model_dir + "/saved_model.pb";
+  const SavedModelProto pb = parse_saved_model(read_text(pb_path), pb_path);
+  const KerasH5File f = read_keras_h5(h5);
+  auto load_with = [&](const std::function<void(nlohmann::json&)>& edit, bool as_h5) {
+    nlohmann::json config = nlohmann::json::parse(pb.model_config);
+    edit(config);
+    std::string path = model_dir;
+    if (as_h5) {
+      KerasH5File g = f;
+      g.model_config = config.dump();
+      write_keras_h5_model(path = dir.path("edited.h5"), g);
+    } else {
+      SavedModelProto edited = pb;
+      edited.model_config = config.dump();
+      write_text(pb_path, serialize_saved_model(edited));
+    }
+    try {
+      load_model(path);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto dense = [](nlohmann::json& c) -> nlohmann::json& { return c["config"]["layers"][1]["config"]; };
+  EXPECT_EQ(load_with([&](nlohmann::json& c) { dense(c)["units"] = "four"; }, false),
+            "load_model: " + pb_path + ": model_config: layer config of Dense \"dense\": "
+            "[json.exception.type_error.302] type must be number, but is string");
+  EXPECT_EQ(load_with([&](nlohmann::json& c) { dense(c).erase("units"); }, true),
+            "load_model: " + dir.path("edited.h5") + ": model_config: layer config of Dense \"dense\": "
+            "[json.exception.out_of_range.403] key 'units' not found");
+  const std::string huge = load_with([&](nlohmann::json& c) { dense(c)["units"] = int64_t{1} << 40; }, false);
+  EXPECT_EQ(huge.rfind("load_model: " + pb_path + ": model_config: Dense 'dense': weight 'dense/kernel' "
+                       "[6,1099511627776] would take 26388279066624 bytes, more than twice the ", 0), 0u) << huge;
+  EXPECT_NE(huge.find(" bytes of weights in " + model_dir + "/variables and 1 MiB allow ("), std::string::npos);
+  const std::string huge_h5 = load_with([&](nlohmann::json& c) { dense(c)["units"] = 100000000; }, true);
+  EXPECT_NE(huge_h5.find("weight 'dense/kernel' [6,100000000] would take 2400000000 bytes"), std::string::npos)
+      << huge_h5;
+  EXPECT_EQ(load_with([&](nlohmann::json& c) { c["class_name"] = 7; }, false),
+            "load_model: " + pb_path + ": model_config: model config: [json.exception.type_error.302] type must be "
+            "string, but is number");
+}
+
 TEST(KerasSaveModel, LoadsRealKerasFullModelFile) {
   const std::string file = test::keras_fixture("tf215_iris_dnn.h5");
   auto m = load_model(file);

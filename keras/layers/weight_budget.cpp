@@ -1,0 +1,32 @@
+#include "keel/keras/layers/weight_budget.h"
+
+#include "keel/graph/error.h"
+
+namespace keel::keras {
+namespace {
+thread_local WeightBudget* current = nullptr;
+}  // namespace
+
+WeightBudget::WeightBudget(int64_t bytes, std::string source)
+    : left_(bytes), source_(std::move(source)), outer_(current) {
+  current = this;
+}
+
+WeightBudget::~WeightBudget() { current = outer_; }
+
+void charge_weight_budget(const std::string& layer, const std::string& weight, const Shape& shape,
+                          int64_t element_size) {
+  WeightBudget* b = current;
+  if (b == nullptr) return;
+  int64_t bytes = element_size;
+  for (int64_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(bytes, d, &bytes)) bytes = INT64_MAX;
+    if (bytes == INT64_MAX) break;
+  }
+  KEEL_CHECK(bytes <= b->left_, layer, ": weight '", weight, "' ", shape_str(shape), " would take ",
+             bytes == INT64_MAX ? std::string("more bytes than int64 counts") : std::to_string(bytes) + " bytes",
+             ", more than ", b->source_, " (", b->left_, " bytes left)");
+  b->left_ -= bytes;
+}
+
+}  // namespace keel::keras
