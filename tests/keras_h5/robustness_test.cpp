@@ -183,6 +183,30 @@ TEST(KerasH5Errors, HdfCrashesAndHangsOnDamagedStringMetadataAreErrors) {
   EXPECT_EQ(read_keras_h5(path).layers.size(), 3u);
 }
 
+// The child's time limit holds when the caller ignores SIGALRM and blocks it (a fork inherits both).
+TEST(KerasH5Errors, TimeLimitHoldsWhenTheCallerIgnoresAndBlocksSigalrm) {
+  ScratchDir dir;
+  std::vector<char> bytes = read_bytes(keras_fixture("tf21_gru_known_weights.h5"));
+  bytes[871] = static_cast<char>(bytes[871] ^ 0x5a);  // a flip that makes HDF5 loop
+  const std::string path = dir.path("loops.h5");
+  write_bytes(path, bytes);
+  struct sigaction ignore {}, old_action {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ASSERT_EQ(::sigaction(SIGALRM, &ignore, &old_action), 0);
+  sigset_t alrm, old_mask;
+  sigemptyset(&alrm);
+  sigaddset(&alrm, SIGALRM);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &alrm, &old_mask), 0);
+  ASSERT_EQ(::setenv("KEEL_UNTRUSTED_READ_SECONDS", "1", 1), 0);
+  const std::string e = error_of([&] { read_keras_h5(path); });
+  ::unsetenv("KEEL_UNTRUSTED_READ_SECONDS");
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  ::sigaction(SIGALRM, &old_action, nullptr);
+  EXPECT_TRUE(contains(e, path)) << e;
+  EXPECT_TRUE(contains(e, "did not finish within 1 s")) << e;
+}
+
 TEST(KerasH5Errors, DatasetClaimingMoreThanTheFileHoldsIsRefused) {
   ScratchDir dir;
   const std::string path = dir.path("big.h5");

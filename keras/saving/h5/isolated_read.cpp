@@ -1,10 +1,12 @@
 #include "keel/keras/saving/h5/isolated_read.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +32,16 @@ unsigned time_limit_seconds(const std::string& path) {
 [[noreturn]] void child(int out, unsigned seconds, const std::function<void()>& read) {
   // One thread: the parent's OpenMP pool does not exist in a forked child.
   set_num_threads(1);
+  // The alarm must fire whatever the caller did with SIGALRM (ignored, handled, blocked in this thread):
+  // a fork inherits dispositions and the signal mask.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(SIGALRM, &dfl, nullptr);
+  sigset_t alrm;
+  sigemptyset(&alrm);
+  sigaddset(&alrm, SIGALRM);
+  ::sigprocmask(SIG_UNBLOCK, &alrm, nullptr);
   alarm(seconds);
   int status = 0;
   std::string message;
@@ -70,7 +82,22 @@ void check_in_child(const std::string& what, const std::string& path, const std:
   ::close(fds[1]);
   std::string message;
   char buf[4096];
+  // The child's alarm is the limit; the parent waits a little longer and then kills it, so that nothing
+  // the child inherited can make the parent wait forever.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds + 5);
+  bool killed = false;
   for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+    if (ready == 0) {
+      killed = ::kill(pid, SIGKILL) == 0;
+      break;
+    }
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
     const ssize_t n = ::read(fds[0], buf, sizeof buf);
     if (n > 0) {
       message.append(buf, static_cast<size_t>(n));
@@ -84,7 +111,7 @@ void check_in_child(const std::string& what, const std::string& path, const std:
   }
   if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return;
   if (WIFEXITED(st) && WEXITSTATUS(st) == 3) throw Error(message);
-  if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+  if (WIFSIGNALED(st) && (WTERMSIG(st) == SIGALRM || (killed && WTERMSIG(st) == SIGKILL)))
     KEEL_FAIL(what, ": reading the file did not finish within ", seconds,
               " s (HDF5 loops on some damaged metadata): the file is corrupt");
   if (WIFSIGNALED(st))
