@@ -80,6 +80,9 @@ CheckpointManager::CheckpointManager(Checkpoint& checkpoint, std::string directo
   while (directory_.size() > 1 && directory_.back() == '/') directory_.pop_back();
   KEEL_CHECK(!options_.name_.empty() && options_.name_.find('/') == std::string::npos,
              "CheckpointManager: checkpoint_name '", options_.name_, "' must be a non-empty file name");
+  KEEL_CHECK(!options_.max_to_keep_ || *options_.max_to_keep_ > 0,
+             "CheckpointManager: max_to_keep must be a positive number or std::nullopt (keep all), got ",
+             options_.max_to_keep_.value_or(0));
   KEEL_CHECK(!options_.keep_every_n_hours_ || *options_.keep_every_n_hours_ > 0,
              "CheckpointManager: keep_checkpoint_every_n_hours must be positive, got ",
              *options_.keep_every_n_hours_);
@@ -161,7 +164,7 @@ void CheckpointManager::record_state() {
 }
 
 void CheckpointManager::sweep() {
-  if (!options_.max_to_keep_ || *options_.max_to_keep_ <= 0) return;
+  if (!options_.max_to_keep_) return;
   const size_t keep = static_cast<size_t>(*options_.max_to_keep_);
   bool deleted = false;
   while (maybe_delete_.size() > keep) {

@@ -25,7 +25,7 @@ namespace keel {
 
 class CheckpointManagerOptions {
  public:
-  // Newest checkpoints kept; nullopt keeps all (and never deletes).
+  // Newest checkpoints kept (> 0, as in TensorFlow); nullopt keeps all (and never deletes).
   CheckpointManagerOptions& max_to_keep(std::optional<int> n) { max_to_keep_ = n; return *this; }
   // Additionally keep one checkpoint every `hours` among those pruned.
   CheckpointManagerOptions& keep_checkpoint_every_n_hours(std::optional<double> hours) {

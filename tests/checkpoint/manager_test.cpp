@@ -126,6 +126,16 @@ TEST(CheckpointManager, KeepsEverythingWithoutMaxToKeep) {
   for (int k = 0; k < 7; ++k) mgr.save();
   EXPECT_EQ(mgr.checkpoints().size(), 7u);
   EXPECT_TRUE(exists(dir / "ckpt-1.index"));
+  // As in TensorFlow, 0 or a negative number is an error, not another way to say "keep all".
+  for (int bad : {0, -1}) {
+    try {
+      CheckpointManager m(f.ckpt, dir.path(), bad);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), "CheckpointManager: max_to_keep must be a positive number or std::nullopt "
+                                       "(keep all), got " + std::to_string(bad));
+    }
+  }
 }
 
 TEST(CheckpointManager, CorruptStateFileIsAnErrorNamingIt) {
