@@ -6,7 +6,8 @@
 //   r = keras::load_weights(model, "w.h5", LoadWeightsOptions{true, true});  // by name, skip mismatches
 //   for (const auto& s : r.skipped) std::cout << s << "\n";
 //
-// `.h5` (or `.hdf5`, `.keras.h5`): layer names, weight names "dense/kernel:0", model.layers() order.
+// `.h5` (or `.hdf5`, or `.keras`: HDF5 as in tf.keras 2.4-2.12): layer names, weight names "dense/kernel:0",
+// model.layers() order.
 // Anything else: a TensorFlow object-based checkpoint with the model as root (keys such as
 // `layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE`; a compiled model adds `optimizer/iter` and
 // slots `layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/...`, which loading restores, as tf.keras) and the `checkpoint` state file in its

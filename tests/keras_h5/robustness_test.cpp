@@ -57,6 +57,15 @@ TEST(KerasH5Errors, MissingForeignAndNonKerasFiles) {
   }
   EXPECT_EQ(error_of([&] { read_keras_h5(plain); }),
             "keras h5: " + plain + ": not a Keras HDF5 file: no /model_weights group and no layer_names attribute");
+
+  // A Keras >= 2.13 .keras file is a zip archive: said so, not HDF5's "file signature not found".
+  const std::string zip = dir.path("model.keras");
+  std::vector<char> pk = {'P', 'K', '\x03', '\x04'};
+  pk.resize(200, '\0');
+  write_bytes(zip, pk);
+  EXPECT_EQ(error_of([&] { read_keras_h5(zip); }),
+            "keras h5: " + zip + " is a zip archive (the .keras format of Keras >= 2.13), not HDF5; keel reads "
+            "Keras HDF5 files and SavedModel-style directories: re-save it from Keras with model.save('model.h5')");
 }
 
 TEST(KerasH5Errors, ListedButMissingGroupsAndDatasetsAreNamed) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <fstream>
 #include <numeric>
 #include <set>
 
@@ -85,6 +87,13 @@ KerasH5File read_in_process(const std::string& path) {
 }  // namespace
 
 KerasH5File read_keras_h5(const std::string& path) {
+  // Keras >= 2.13 writes `.keras` files as zip archives (config.json, model.weights.h5); Keras 2.4-2.12,
+  // whose layout keel writes, made them HDF5. Say which one this is rather than quote HDF5's complaint.
+  char magic[4] = {};
+  std::ifstream(path, std::ios::binary).read(magic, sizeof magic);
+  KEEL_CHECK(std::memcmp(magic, "PK\x03\x04", 4) != 0, "keras h5: ", path,
+             " is a zip archive (the .keras format of Keras >= 2.13), not HDF5; keel reads Keras HDF5 files "
+             "and SavedModel-style directories: re-save it from Keras with model.save('model.h5')");
   // HDF5 itself can crash or hang on damaged metadata: the whole read runs in a child first.
   h5::check_in_child("keras h5: " + path, path, [&] { read_in_process(path); });
   return read_in_process(path);
