@@ -23,6 +23,10 @@ struct LoadWeightsResult {
   // totals, generator states); an uncompiled model gets its optimizer's values when compile() runs.
   size_t other_values_loaded = 0;
   std::vector<std::string> skipped;  // one line per skipped layer (skip_mismatch), or file layers unmatched by name
+                                     // (h5), or stored layer values that match nothing in the model (checkpoints)
+  // Checkpoints only: the model had no weights yet (a Sequential without input_shape, never called); as
+  // tf.keras does, the values wait and are applied to each layer's weights when it builds.
+  bool deferred = false;
 };
 
 }  // namespace keel::keras

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -185,8 +186,6 @@ ModelCheckpointRead read_model_checkpoint(Model& model, const std::string& prefi
                  type_str(n.variable.shape(), n.variable.dtype()), ", file has ", shape_str(e.shape), " ",
                  e.dtype ? dtype_name(*e.dtype) : tf_dtype_name(e.tf_dtype).c_str(), " (checkpoint ", prefix, ")");
     }
-    KEEL_CHECK(variables > 0, "load_weights: model '", model.name(), "' has no weights (is it built?) (checkpoint ",
-               prefix, ")");
     KEEL_CHECK(variables == model_weights.size(), "load_weights: model '", model.name(), "' has ",
                model_weights.size(), " weights, ", variables, " of them reachable from the model (checkpoint ",
                prefix, ")");
@@ -198,6 +197,16 @@ ModelCheckpointRead read_model_checkpoint(Model& model, const std::string& prefi
   ModelCheckpointRead out;
   out.weights = model_weights.size();
   out.other_values = status.restored_count() - std::min(status.restored_count(), out.weights);
+  out.deferred = model_weights.empty();  // an unbuilt model: the Restorer waits on its layers
+  if (!out.deferred) {
+    // Values of stored layers (edges layer-N / layer_with_weights-N) left over once the model's weights
+    // are restored belong to layers this model does not have. Optimizer and metric values are not
+    // counted: they may wait for compile().
+    for (const std::string& key : status.unused_checkpoint_keys()) {
+      if (key.rfind("layer", 0) == 0 && key.find("/.OPTIMIZER_SLOT/") == std::string::npos)
+        out.unmatched.push_back(key);
+    }
+  }
   return out;
 }
 
@@ -234,6 +243,14 @@ LoadWeightsResult load_weights(Model& model, const std::string& path, const Load
   const ModelCheckpointRead read = read_model_checkpoint(model, path);
   result.weights_loaded = read.weights;
   result.other_values_loaded = read.other_values;
+  result.deferred = read.deferred;
+  for (const std::string& key : read.unmatched)
+    result.skipped.push_back("checkpoint value '" + key + "' matches nothing in model '" + model.name() + "'");
+  if (!read.unmatched.empty()) {  // tf.keras logs these too ("Value in checkpoint could not be found ...")
+    std::cerr << "keel: warning: load_weights: checkpoint '" << path << "': " << read.unmatched.size()
+              << " value(s) of layers match nothing in model '" << model.name() << "', first '"
+              << read.unmatched.front() << "'\n";
+  }
   return result;
 }
 

@@ -53,6 +53,10 @@ void write_model_checkpoint(const Model& model, const std::string& prefix);
 struct ModelCheckpointRead {
   size_t weights = 0;       // model weights restored
   size_t other_values = 0;  // everything else restored now
+  // The model had no weights yet (built lazily): the values wait and are applied as its layers build.
+  bool deferred = false;
+  // Keys of stored layers' values that match nothing in the model (a layer the model lacks).
+  std::vector<std::string> unmatched;
 };
 ModelCheckpointRead read_model_checkpoint(Model& model, const std::string& prefix);
 

@@ -226,7 +226,39 @@ TEST(KerasWeights, ModelsNotOwnedBySharedPtrAndUnbuiltModels) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("is not built"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(load_weights(unbuilt, dir.path("ck")), Error);
+  // A checkpoint waits for the weights of an unbuilt model, as in tf.keras, and fills them as it builds.
+  const LoadWeightsResult r = load_weights(unbuilt, dir.path("ck"));
+  EXPECT_TRUE(r.deferred);
+  EXPECT_EQ(r.weights_loaded, 0u);
+  EXPECT_TRUE(a(batch()).equal(unbuilt(batch())));
+  const auto wa = a.get_weights(), wu = unbuilt.get_weights();
+  ASSERT_EQ(wu.size(), 4u);
+  for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(wa[i].equal(wu[i])) << i;
+  // Shapes are still checked, when the weights are made.
+  Sequential other({layers::Dense(5), layers::Dense(2)});
+  EXPECT_TRUE(load_weights(other, dir.path("ck")).deferred);
+  try {
+    other(batch());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("variable has [6,5] f32, checkpoint has [6,4] f32"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Stored layers the model does not have are reported (tf.keras logs them), not silently dropped.
+TEST(KerasWeights, CheckpointLayersTheModelLacksAreReported) {
+  ScratchDir dir;
+  Sequential three({layers::Dense(DenseOptions(4).input_shape({6})), layers::Dense(3), layers::Dense(2)});
+  Sequential two({layers::Dense(DenseOptions(4).input_shape({6})), layers::Dense(3)});
+  save_weights(three, dir.path("ck"));
+  const LoadWeightsResult r = load_weights(two, dir.path("ck"));
+  EXPECT_EQ(r.weights_loaded, 4u);
+  const std::string m = "' matches nothing in model '" + two.name() + "'";
+  EXPECT_EQ(r.skipped, (std::vector<std::string>{
+                           "checkpoint value 'layer_with_weights-2/bias/.ATTRIBUTES/VARIABLE_VALUE" + m,
+                           "checkpoint value 'layer_with_weights-2/kernel/.ATTRIBUTES/VARIABLE_VALUE" + m}));
+  EXPECT_TRUE(load_weights(three, dir.path("ck")).skipped.empty());
 }
 
 }  // namespace
