@@ -134,13 +134,15 @@ Logs Trainer::current_logs() const {
 }
 
 Logs Trainer::train_step(const Tensor& x, const Tensor& y) {
-  const std::vector<Variable> vars = model_.trainable_variables();
   Tensor y_pred, loss;
   {
     EnableGradGuard grad_mode;
     y_pred = model_.forward(x, /*training=*/true);
     loss = (*loss_)(y, y_pred);
   }
+  // After the forward pass, as Keras reads them inside the tape: a model built by its first call
+  // (a Sequential without input_shape) has no variables before it.
+  const std::vector<Variable> vars = model_.trainable_variables();
   KEEL_CHECK(loss.numel() == 1, "fit: the loss must reduce to a scalar, got ", shape_str(loss.shape()));
   std::vector<Tensor> sources;
   sources.reserve(vars.size());
