@@ -95,6 +95,26 @@ void LSTM::build(const Shape& s) {
   input_spec_.axes = {{-1, in}};
 }
 
+void LSTM::build_multi(const std::vector<Shape>& shapes) {
+  KEEL_CHECK(shapes.size() == 1 || shapes.size() == 3, describe(), ": expected 1 input (or input, h0, c0), got ",
+             shapes.size());
+  build(shapes[0]);
+}
+
+void LSTM::check_input_spec(const std::vector<Shape>& shapes) const {
+  if (shapes.empty()) return;
+  Layer::check_input_spec({shapes[0]});
+  const Shape& x = shapes[0];
+  for (size_t i = 1; i < shapes.size(); ++i) {
+    const Shape& s = shapes[i];
+    const bool ok = s.size() == 2 && (s[1] < 0 || s[1] == opts_.units_) &&
+                    (s[0] < 0 || x.empty() || x[0] < 0 || s[0] == x[0]);
+    KEEL_CHECK(ok, describe(), ": initial state ", i == 1 ? "h0" : "c0", " must be [batch, units] = [",
+               x.empty() || x[0] < 0 ? std::string("None") : std::to_string(x[0]), ",", opts_.units_,
+               "] for input ", shape_str_none(x), ", got ", shape_str_none(s));
+  }
+}
+
 std::vector<Tensor> LSTM::call_multi(const std::vector<Tensor>& xs, bool) {
   KEEL_CHECK(xs.size() == 1 || xs.size() == 3, describe(), ": expected 1 input (or input, h0, c0), got ",
              xs.size());

@@ -55,10 +55,17 @@ struct LSTMOptions : LayerOptions<LSTMOptions> {
 // Keras's LSTM (tanh, sigmoid, gates i, f, c, o). Its weights live on a child "cell" as in Keras 2
 // (checkpoint keys .../cell/kernel, variable names "lstm/lstm_cell/kernel").
 class LSTM : public LayerImpl<LSTM> {
+ protected:
+  // The input spec (rank 3, feature size) applies to x only; h0 and c0 must be [batch, units] (as
+  // Keras's RNN state specs).
+  void check_input_spec(const std::vector<Shape>& shapes) const override;
+
  public:
   explicit LSTM(const LSTMOptions& options);
   explicit LSTM(int64_t units) : LSTM(LSTMOptions(units)) {}
   void build(const Shape& input_shape) override;
+  // Inputs: x, or {x, h0, c0} (initial states [batch, units]); builds from x.
+  void build_multi(const std::vector<Shape>& input_shapes) override;
   std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
   Json get_config() const override;

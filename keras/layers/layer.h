@@ -145,7 +145,9 @@ class Layer : public Trackable {
                        bool trainable);
   // Adds a variable to this layer's weight list (tracking is the caller's business).
   void register_weight(const Variable& v);
-  void check_input_spec(const std::vector<Shape>& shapes) const;
+  // Checks the input shapes against input_spec_ (every input; a layer whose inputs differ in kind, such
+  // as an RNN's initial states, overrides it).
+  virtual void check_input_spec(const std::vector<Shape>& shapes) const;
   // Records a node (InputLayer's, which has no inputs); returns its index.
   int64_t add_node(LayerNode node);
   // "Dense 'dense_1'", used at the start of every error message about this layer.
