@@ -7,6 +7,14 @@ namespace keel::keras::layers {
 
 namespace {
 Json axis_json(int64_t axis) { return axis >= 0 ? Json::array({axis}) : Json(axis); }
+
+// Only the last axis is supported; the configured axis is checked against the input's rank here,
+// where the rank is known (a config's "axis": [1] on (None, 4, 6) is an error, not the last axis).
+void check_last_axis(const std::string& who, int64_t axis, const Shape& s) {
+  const auto rank = static_cast<int64_t>(s.size());
+  KEEL_CHECK(axis == -1 || axis == rank - 1, who, ": only the last axis is supported, got axis ", axis,
+             " for input ", keras_shape_str(s), " (the last axis is ", rank - 1, " or -1)");
+}
 }  // namespace
 
 BatchNormalization::BatchNormalization(const BatchNormalizationOptions& o)
@@ -16,6 +24,7 @@ BatchNormalization::BatchNormalization(const BatchNormalizationOptions& o)
 }
 
 void BatchNormalization::build(const Shape& s) {
+  check_last_axis(describe(), opts_.axis_, s);
   const int64_t c = s.back();
   KEEL_CHECK(c > 0, describe(), ": the last dimension of the input must be known, got ", shape_str_none(s));
   axis_ = static_cast<int64_t>(s.size()) - 1;
@@ -60,6 +69,7 @@ LayerNormalization::LayerNormalization(const LayerNormalizationOptions& o)
 }
 
 void LayerNormalization::build(const Shape& s) {
+  check_last_axis(describe(), opts_.axis_, s);
   const int64_t c = s.back();
   KEEL_CHECK(c > 0, describe(), ": the last dimension of the input must be known, got ", shape_str_none(s));
   axis_ = static_cast<int64_t>(s.size()) - 1;

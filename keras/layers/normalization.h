@@ -11,11 +11,13 @@ namespace keel::keras::layers {
 
 struct BatchNormalizationOptions : LayerOptions<BatchNormalizationOptions> {
   double momentum_ = 0.99, epsilon_ = 1e-3;
+  int64_t axis_ = -1;  // only the last axis is supported: -1 or rank - 1, checked when built
   bool center_ = true, scale_ = true;
   InitializerPtr beta_initializer_ = std::make_shared<initializers::Zeros>();
   InitializerPtr gamma_initializer_ = std::make_shared<initializers::Ones>();
   InitializerPtr moving_mean_initializer_ = std::make_shared<initializers::Zeros>();
   InitializerPtr moving_variance_initializer_ = std::make_shared<initializers::Ones>();
+  BatchNormalizationOptions& axis(int64_t a) { axis_ = a; return *this; }
   BatchNormalizationOptions& momentum(double m) { momentum_ = m; return *this; }
   BatchNormalizationOptions& epsilon(double e) { epsilon_ = e; return *this; }
   BatchNormalizationOptions& center(bool c) { center_ = c; return *this; }
@@ -43,9 +45,11 @@ class BatchNormalization : public LayerImpl<BatchNormalization> {
 
 struct LayerNormalizationOptions : LayerOptions<LayerNormalizationOptions> {
   double epsilon_ = 1e-3;
+  int64_t axis_ = -1;  // only the last axis is supported: -1 or rank - 1, checked when built
   bool center_ = true, scale_ = true;
   InitializerPtr beta_initializer_ = std::make_shared<initializers::Zeros>();
   InitializerPtr gamma_initializer_ = std::make_shared<initializers::Ones>();
+  LayerNormalizationOptions& axis(int64_t a) { axis_ = a; return *this; }
   LayerNormalizationOptions& epsilon(double e) { epsilon_ = e; return *this; }
   LayerNormalizationOptions& center(bool c) { center_ = c; return *this; }
   LayerNormalizationOptions& scale(bool s) { scale_ = s; return *this; }

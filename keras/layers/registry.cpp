@@ -115,16 +115,18 @@ std::map<std::string, LayerFactory> builtins() {
     o.base = layer_args_from_config(c);
     return std::make_shared<GlobalAveragePooling2D>(o.keepdims(get_or(c, "keepdims", false)));
   };
-  auto last_axis_only = [](const Json& c, const char* cls) {
-    if (!c.contains("axis") || c["axis"].is_null()) return;
+  // -1 or [k]: k must be the last axis, which the layer checks when it is built and knows the rank.
+  auto last_axis_only = [](const Json& c, const char* cls) -> int64_t {
+    if (!c.contains("axis") || c["axis"].is_null()) return -1;
     const Json& a = c["axis"];
-    // -1 or [rank-1] (the rank is checked when the layer is built).
-    const bool ok = (a.is_number() && a.get<int64_t>() == -1) || (a.is_array() && a.size() == 1);
+    const bool ok = (a.is_number_integer() && a.get<int64_t>() == -1) || (a.is_array() && a.size() == 1 &&
+                                                                          a[0].is_number_integer());
     KEEL_CHECK(ok, cls, " '", get_or<std::string>(c, "name", ""), "': only the last axis is supported, got ", a.dump());
+    return a.is_array() ? a[0].get<int64_t>() : -1;
   };
   t["BatchNormalization"] = [last_axis_only](const Json& c) -> std::shared_ptr<Layer> {
-    last_axis_only(c, "BatchNormalization");
     BatchNormalizationOptions o;
+    o.axis(last_axis_only(c, "BatchNormalization"));
     o.base = layer_args_from_config(c);
     o.momentum(get_or(c, "momentum", 0.99)).epsilon(get_or(c, "epsilon", 1e-3));
     o.center(get_or(c, "center", true)).scale(get_or(c, "scale", true));
@@ -135,8 +137,8 @@ std::map<std::string, LayerFactory> builtins() {
     return std::make_shared<BatchNormalization>(o);
   };
   t["LayerNormalization"] = [last_axis_only](const Json& c) -> std::shared_ptr<Layer> {
-    last_axis_only(c, "LayerNormalization");
     LayerNormalizationOptions o;
+    o.axis(last_axis_only(c, "LayerNormalization"));
     o.base = layer_args_from_config(c);
     o.epsilon(get_or(c, "epsilon", 1e-3)).center(get_or(c, "center", true)).scale(get_or(c, "scale", true));
     o.beta_initializer_ = init_of(c, "beta_initializer", o.beta_initializer_);
