@@ -212,9 +212,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
     using T = decltype(z);
     Tensor mm = moving_mean.value().detach().clone(), mv = moving_variance.value().detach().clone();
     const T m = static_cast<T>(p.momentum);
+    // TensorFlow's FusedBatchNorm: batch_var = variance * n / max(n - 1, 1), n values per channel.
+    const T bessel = p.unbiased_moving_variance && L.rows > 1
+                         ? static_cast<T>(L.rows) / static_cast<T>(L.rows - 1) : T(1);
     for (int64_t i = 0; i < c; ++i) {
       mm.data<T>()[i] = mm.data<T>()[i] * m + mean.data<T>()[i] * (T(1) - m);
-      mv.data<T>()[i] = mv.data<T>()[i] * m + var.data<T>()[i] * (T(1) - m);
+      mv.data<T>()[i] = mv.data<T>()[i] * m + var.data<T>()[i] * bessel * (T(1) - m);
     }
     moving_mean.assign(mm);
     moving_variance.assign(mv);

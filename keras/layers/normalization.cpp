@@ -41,6 +41,7 @@ Tensor BatchNormalization::call(const Tensor& x, bool training) {
   p.training = training && trainable();
   p.momentum = opts_.momentum_;
   p.epsilon = opts_.epsilon_;
+  p.unbiased_moving_variance = x.dim() == 4;  // Keras's fused kernel (TF 2.4: fused for 4-D inputs only)
   return ops::batch_norm(x, opts_.scale_ ? gamma_.value() : Tensor(), opts_.center_ ? beta_.value() : Tensor(),
                          moving_mean_, moving_variance_, p);
 }
