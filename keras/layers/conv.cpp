@@ -12,6 +12,19 @@ Json pair_json(int64_t a, int64_t b) { return Json::array({a, b}); }
 void check_padding(const std::string& who, const std::string& p) {
   KEEL_CHECK(p == "valid" || p == "same", who, ": padding must be 'valid' or 'same', got '", p, "'");
 }
+// With "valid" padding the (dilated) window must fit in the input, else TensorFlow fails with a negative
+// dimension; `what` is "kernel_size" or "pool_size". Unknown sizes (-1) are not checked.
+void check_window_fits(const std::string& who, const char* what, const Shape& s, int64_t kh, int64_t kw,
+                       int64_t dh, int64_t dw, const std::string& padding) {
+  if (padding != "valid" || s.size() != 4) return;
+  const int64_t window[2] = {(kh - 1) * dh + 1, (kw - 1) * dw + 1};
+  for (int a = 0; a < 2; ++a) {
+    const int64_t in = s[static_cast<size_t>(1 + a)];
+    KEEL_CHECK(in < 0 || in >= window[a], who, ": negative dimension size caused by subtracting ", window[a],
+               " from ", in, " on axis ", 1 + a, ": input ", keras_shape_str(s), ", ", what, " (", kh, ", ", kw,
+               ")", dh != 1 || dw != 1 ? " dilated" : "", ", padding 'valid'");
+  }
+}
 }  // namespace
 
 int64_t conv_output_length(int64_t in, int64_t kernel, const std::string& padding, int64_t stride,
@@ -43,6 +56,8 @@ void Conv2D::build(const Shape& s) {
 }
 
 Shape Conv2D::compute_output_shape(const Shape& s) const {
+  check_window_fits(describe(), "kernel_size", s, opts_.kernel_h_, opts_.kernel_w_, opts_.dilation_h_,
+                    opts_.dilation_w_, opts_.padding_);
   return {s[0],
           conv_output_length(s[1], opts_.kernel_h_, opts_.padding_, opts_.stride_h_, opts_.dilation_h_),
           conv_output_length(s[2], opts_.kernel_w_, opts_.padding_, opts_.stride_w_, opts_.dilation_w_),
@@ -50,6 +65,8 @@ Shape Conv2D::compute_output_shape(const Shape& s) const {
 }
 
 Tensor Conv2D::call(const Tensor& x, bool) {
+  check_window_fits(describe(), "kernel_size", x.shape(), opts_.kernel_h_, opts_.kernel_w_, opts_.dilation_h_,
+                    opts_.dilation_w_, opts_.padding_);
   auto p = ops::Conv2DParams()
                .strides(opts_.stride_h_, opts_.stride_w_)
                .dilation(opts_.dilation_h_, opts_.dilation_w_)
@@ -89,7 +106,12 @@ Pooling2D::Pooling2D(std::string class_name, const Pool2DOptions& o) : Layer(std
   input_spec_.ndim = 4;
 }
 
+void Pooling2D::check_pool_fits(const Shape& s) const {
+  check_window_fits(describe(), "pool_size", s, opts_.pool_h_, opts_.pool_w_, 1, 1, opts_.padding_);
+}
+
 Shape Pooling2D::compute_output_shape(const Shape& s) const {
+  check_pool_fits(s);
   return {s[0], conv_output_length(s[1], opts_.pool_h_, opts_.padding_, opts_.stride_h_),
           conv_output_length(s[2], opts_.pool_w_, opts_.padding_, opts_.stride_w_), s[3]};
 }
@@ -110,11 +132,17 @@ ops::Pool2DParams pool_params(const Pool2DOptions& o) {
 }  // namespace
 
 MaxPooling2D::MaxPooling2D(const Pool2DOptions& o) : LayerImpl<MaxPooling2D, Pooling2D>("MaxPooling2D", o) {}
-Tensor MaxPooling2D::call(const Tensor& x, bool) { return ops::max_pool2d(x, pool_params(opts_)); }
+Tensor MaxPooling2D::call(const Tensor& x, bool) {
+  check_pool_fits(x.shape());
+  return ops::max_pool2d(x, pool_params(opts_));
+}
 
 AveragePooling2D::AveragePooling2D(const Pool2DOptions& o)
     : LayerImpl<AveragePooling2D, Pooling2D>("AveragePooling2D", o) {}
-Tensor AveragePooling2D::call(const Tensor& x, bool) { return ops::avg_pool2d(x, pool_params(opts_)); }
+Tensor AveragePooling2D::call(const Tensor& x, bool) {
+  check_pool_fits(x.shape());
+  return ops::avg_pool2d(x, pool_params(opts_));
+}
 
 // ---- GlobalAveragePooling2D
 

@@ -76,6 +76,8 @@ class Pooling2D : public Layer {
   Json get_config() const override;
 
  protected:
+  // Throws naming the layer when a "valid" pool window is larger than the input `s` (batch included).
+  void check_pool_fits(const Shape& s) const;
   Pool2DOptions opts_;
 };
 
