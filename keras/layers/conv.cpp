@@ -161,7 +161,9 @@ Shape GlobalAveragePooling2D::compute_output_shape(const Shape& s) const {
 Json GlobalAveragePooling2D::get_config() const {
   Json c = Layer::get_config();
   c["data_format"] = "channels_last";
-  c["keepdims"] = keepdims_;
+  // Keras 2.4 (the version keel's files declare) has no keepdims and rejects unknown arguments; Keras
+  // 2.6+ writes it. Written only when it matters, read when present.
+  if (keepdims_) c["keepdims"] = true;
   return c;
 }
 
