@@ -141,11 +141,14 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads, const std::vec
   StepInfo info;
   info.lr = learning_rate();
   info.step = iterations_value() + 1;
-  if (!base_.clipnorm && !base_.global_clipnorm && base_.clipvalue && *base_.clipvalue > 0)
+  // As Keras's _clip_gradients: a clipnorm or global_clipnorm of 0 is not set.
+  const bool clipnorm_set = base_.clipnorm && *base_.clipnorm > 0;
+  const bool global_clipnorm_set = base_.global_clipnorm && *base_.global_clipnorm > 0;
+  if (!clipnorm_set && !global_clipnorm_set && base_.clipvalue && *base_.clipvalue > 0)
     info.clipvalue = *base_.clipvalue;
   if (base_.weight_decay && *base_.weight_decay > 0) info.weight_decay = *base_.weight_decay;
   double global_scale = 1.0;
-  if (base_.global_clipnorm && *base_.global_clipnorm > 0) {
+  if (global_clipnorm_set) {
     double ss = 0;
     for (const auto& g : grads)
       if (g.defined()) ss += sum_of_squares(g);
@@ -160,7 +163,7 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads, const std::vec
     for (size_t k = 0; k < names.size(); ++k)
       if (!e.slots[k].defined()) e.slots[k] = make_slot(vars[i], names[k]);
     info.grad_scale = global_scale;
-    if (base_.clipnorm && *base_.clipnorm > 0) {
+    if (clipnorm_set) {
       const double c = *base_.clipnorm;
       info.grad_scale = c / std::max(std::sqrt(sum_of_squares(grads[i])), c);
     }
