@@ -9,6 +9,7 @@
 
 #include "keel/graph/error.h"
 #include "keel/keras/layers/backend.h"
+#include "keel/ops/elementwise.h"
 
 namespace keel::keras {
 
@@ -179,11 +180,17 @@ std::vector<Shape> Model::compute_output_shapes(const std::vector<Shape>&) const
   return out;
 }
 
+Tensor Model::conform_input(const Tensor& x, DType dtype) {
+  if (!x.defined() || x.dtype() == dtype || x.dtype() == DType::string || dtype == DType::string) return x;
+  return ops::cast(x, dtype);
+}
+
 std::vector<Tensor> Model::call_multi(const std::vector<Tensor>& xs, bool training) {
   KEEL_CHECK(xs.size() == inputs_.size(), describe(), ": expected ", inputs_.size(), " inputs, got ", xs.size());
   using Key = std::tuple<const Layer*, int64_t, int64_t>;
   std::map<Key, Tensor> values;
-  for (size_t i = 0; i < xs.size(); ++i) values[{inputs_[i].layer().get(), inputs_[i].node_index(), 0}] = xs[i];
+  for (size_t i = 0; i < xs.size(); ++i)
+    values[{inputs_[i].layer().get(), inputs_[i].node_index(), 0}] = conform_input(xs[i], inputs_[i].dtype());
   for (const GraphNode& n : nodes_by_depth_) {
     if (n.layer->class_name() == "InputLayer") continue;
     const LayerNode& node = n.layer->inbound_nodes().at(n.node_index);

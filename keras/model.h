@@ -62,6 +62,8 @@ class Model : public LayerImpl<Model> {
   // {"class_name", "config", "keras_version", "backend"} as Python's json.dumps writes it.
   std::string to_json() const;
 
+  // Casts each input to its Input's dtype first (Keras's _conform_to_reference_input: float64 or uint8
+  // data into a float32 model), so fit/evaluate/predict take any numeric x.
   std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
   void build_multi(const std::vector<Shape>& input_shapes) override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
@@ -102,6 +104,8 @@ class Model : public LayerImpl<Model> {
 
  protected:
   Model(std::string class_name, const LayerArgs& args);  // Sequential and subclasses
+  // `x` cast to `dtype` when it is another numeric dtype (strings are left as they are).
+  static Tensor conform_input(const Tensor& x, DType dtype);
   // (Re)builds the graph bookkeeping from inputs to outputs: layer order, node depths, name checks.
   void init_graph(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs);
   // Layers that the checkpoint and summary list (layers() by default).

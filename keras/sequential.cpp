@@ -98,7 +98,7 @@ void Sequential::build_multi(const std::vector<Shape>& shapes) {
 
 std::vector<Tensor> Sequential::call_multi(const std::vector<Tensor>& xs, bool training) {
   KEEL_CHECK(xs.size() == 1, describe(), ": expected 1 input, got ", xs.size());
-  Tensor x = xs[0];
+  Tensor x = conform_input(xs[0], input_layer_ ? input_layer_->dtype() : DType::f32);
   for (const auto& l : stack_) x = (*l)(x, training);
   return {x};
 }

@@ -145,6 +145,20 @@ std::vector<Shape> unknown_batch(std::vector<Shape> shapes) {
   for (Shape& s : shapes) if (!s.empty()) s[0] = -1;
   return shapes;
 }
+
+// An op error about a non-float32 input's dtype (the op's message names that dtype) raised inside a
+// layer's call: the message to throw instead, naming the layer and the input, or "" to rethrow as is.
+// A model casts its inputs to its Input dtype; a layer called directly does not (keel's layers compute
+// in float32 and do not cast).
+std::string dtype_error(const std::string& who, const std::vector<Tensor>& xs, const std::string& what) {
+  if (what.rfind(who, 0) == 0) return "";
+  for (const Tensor& x : xs) {
+    if (x.dtype() == DType::f32 || what.find(dtype_name(x.dtype())) == std::string::npos) continue;
+    return who + ": called on a " + dtype_name(x.dtype()) + " input " + shape_str(x.shape()) +
+           "; the layer computes in f32, cast the input first (" + what + ")";
+  }
+  return "";
+}
 }  // namespace
 
 Tensor Layer::operator()(const Tensor& x, bool training) {
@@ -153,7 +167,13 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
   check_input_spec(shapes);
   maybe_build(unknown_batch(shapes));
   check_input_spec(shapes);
-  return call(x, training);
+  try {
+    return call(x, training);
+  } catch (const Error& e) {
+    const std::string msg = dtype_error(describe(), {x}, e.what());
+    if (msg.empty()) throw;
+    throw Error(msg);
+  }
 }
 
 std::vector<Tensor> Layer::operator()(const std::vector<Tensor>& xs, bool training) {
@@ -165,7 +185,13 @@ std::vector<Tensor> Layer::operator()(const std::vector<Tensor>& xs, bool traini
   check_input_spec(shapes);
   maybe_build(unknown_batch(shapes));
   check_input_spec(shapes);
-  return call_multi(xs, training);
+  try {
+    return call_multi(xs, training);
+  } catch (const Error& e) {
+    const std::string msg = dtype_error(describe(), xs, e.what());
+    if (msg.empty()) throw;
+    throw Error(msg);
+  }
 }
 
 // ---- symbolic calls
