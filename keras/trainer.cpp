@@ -74,6 +74,7 @@ void check_xy(const Tensor& x, const Tensor& y, const char* what) {
   KEEL_CHECK(x.defined() && y.defined(), what, ": x and y must be defined");
   KEEL_CHECK(x.dim() >= 1 && y.dim() >= 1 && x.size(0) == y.size(0), what, ": x ", shape_str(x.shape()), " and y ",
              shape_str(y.shape()), " must have the same number of samples (first axis)");
+  KEEL_CHECK(x.size(0) > 0, what, ": x ", shape_str(x.shape()), " has no samples; expected a non-empty array");
 }
 
 int64_t batches(int64_t n, int64_t batch_size, int64_t steps) {
@@ -213,6 +214,7 @@ Logs Trainer::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& 
 
 Tensor Trainer::predict(const Tensor& x, const PredictOptions& options) {
   KEEL_CHECK(x.defined() && x.dim() >= 1, "predict: x needs a batch axis");
+  KEEL_CHECK(x.size(0) > 0, "predict: x ", shape_str(x.shape()), " has no samples; expected a non-empty array");
   KEEL_CHECK(options.batch_size() > 0, "predict: batch_size must be positive, got ", options.batch_size());
   const int64_t n = x.size(0);
   const int64_t count = batches(n, options.batch_size(), options.steps());
