@@ -15,9 +15,25 @@ TrainableModel trainable_of(Model& m) {
           [&m] { return m.trainable_weights(); }, [&m] { return m.weights(); }, &m};
 }
 
+// fit/evaluate/predict/train_on_batch/test_on_batch take one x and one y.
+void check_one_input_one_output(const Model& m, const char* what) {
+  const auto names = [](const std::vector<KerasTensor>& ts) {
+    std::string s;
+    for (const auto& t : ts) s += (s.empty() ? "'" : ", '") + t.layer()->name() + "'";
+    return s;
+  };
+  KEEL_CHECK(m.outputs().size() <= 1, what, ": ", m.class_name(), " '", m.name(), "' has ", m.outputs().size(),
+             " outputs (", names(m.outputs()), "); fit, evaluate, predict, train_on_batch and test_on_batch "
+             "support models with one output only (not yet several)");
+  KEEL_CHECK(m.inputs().size() <= 1, what, ": ", m.class_name(), " '", m.name(), "' has ", m.inputs().size(),
+             " inputs (", names(m.inputs()), "); fit, evaluate, predict, train_on_batch and test_on_batch "
+             "support models with one input only (not yet several)");
+}
+
 }  // namespace
 
 Trainer& Model::bound_trainer(const char* what) {
+  check_one_input_one_output(*this, what);
   KEEL_CHECK(trainer_ != nullptr, what, ": you must compile the model before training/testing (call compile first)");
   trainer_->rebind(trainable_of(*this));
   return *trainer_;
@@ -46,7 +62,10 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& op
 
 Tensor Model::predict(const Tensor& x, const PredictOptions& options) {
   // Keras predicts without compile: a trainer that has no optimizer only runs the forward pass.
-  if (!trainer_) return Trainer(trainable_of(*this)).predict(x, options);
+  if (!trainer_) {
+    check_one_input_one_output(*this, "predict");
+    return Trainer(trainable_of(*this)).predict(x, options);
+  }
   return bound_trainer("predict").predict(x, options);
 }
 
