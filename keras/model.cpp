@@ -213,6 +213,17 @@ std::vector<Tensor> Model::call_multi(const std::vector<Tensor>& xs, bool traini
   return result;
 }
 
+std::vector<Variable> Model::weights() const {
+  std::vector<Variable> out;
+  auto add = [&out](const Variable& v) {
+    for (const Variable& o : out) if (o.is(v)) return;
+    out.push_back(v);
+  };
+  for (const auto& l : layers()) for (const Variable& v : l->weights()) add(v);
+  for (const Variable& v : legacy_weights()) add(v);  // the model's own, if any
+  return out;
+}
+
 std::vector<TrackableChild> Model::trackable_children() const {
   std::vector<TrackableChild> out;
   int64_t with_weights = 0, index = 0;

@@ -68,6 +68,10 @@ class Model : public LayerImpl<Model> {
   void build_multi(const std::vector<Shape>& input_shapes) override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
   std::vector<std::shared_ptr<Layer>> sublayers() const override { return layers(); }
+  // Keras's Model.weights: for each layer in layers() order, its weights (trainable then non-trainable
+  // for a plain layer), then the model's own; trainable_weights() and non_trainable_weights() keep
+  // Layer's order (all trainable first). get_weights/set_weights follow weights().
+  std::vector<Variable> weights() const override;
   // Keras's checkpoint edges: "layer_with_weights-K" and "layer-N" for each layer, then tracked ones.
   std::vector<TrackableChild> trackable_children() const override;
 

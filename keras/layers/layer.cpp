@@ -311,7 +311,9 @@ std::vector<Variable> Layer::non_trainable_weights() const {
   return out;
 }
 
-std::vector<Variable> Layer::weights() const {
+std::vector<Variable> Layer::weights() const { return legacy_weights(); }
+
+std::vector<Variable> Layer::legacy_weights() const {
   std::vector<Variable> out = trainable_weights();
   for (const Variable& v : non_trainable_weights()) {
     bool seen = false;

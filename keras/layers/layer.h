@@ -130,7 +130,11 @@ class Layer : public Trackable {
   // Own and sublayers' weights, deduplicated. trainable_weights is empty when the layer is frozen.
   std::vector<Variable> trainable_weights() const;
   std::vector<Variable> non_trainable_weights() const;
-  std::vector<Variable> weights() const;  // trainable_weights + non_trainable_weights
+  // trainable_weights + non_trainable_weights (a Model overrides: per layer, as Keras's Model.weights).
+  virtual std::vector<Variable> weights() const;
+  // trainable_weights + non_trainable_weights for any layer, models included (Keras's _legacy_weights,
+  // the order of a layer's weights in Keras's HDF5 files).
+  std::vector<Variable> legacy_weights() const;
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& values);
   // Total elements of all weights; throws when the layer is not built.

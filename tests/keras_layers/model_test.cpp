@@ -116,10 +116,11 @@ TEST(KerasModel, WeightsOrderAndCheckpointEdges) {
   Sequential model = cifar_cnn();
   std::vector<std::string> names;
   for (const auto& v : model.weights()) names.push_back(v.name());
+  // tf.keras's Model.weights: layer by layer, each layer's trainable then non-trainable weights.
   EXPECT_EQ(names, (std::vector<std::string>{"conv2d/kernel", "conv2d/bias", "batch_normalization/gamma",
-                                             "batch_normalization/beta", "dense/kernel", "dense/bias",
-                                             "dense_1/kernel", "dense_1/bias", "batch_normalization/moving_mean",
-                                             "batch_normalization/moving_variance"}));
+                                             "batch_normalization/beta", "batch_normalization/moving_mean",
+                                             "batch_normalization/moving_variance", "dense/kernel", "dense/bias",
+                                             "dense_1/kernel", "dense_1/bias"}));
   std::vector<std::string> edges;
   for (const auto& c : model.trackable_children()) edges.push_back(c.name);
   EXPECT_EQ(edges, (std::vector<std::string>{"layer_with_weights-0", "layer-0", "layer-1", "layer_with_weights-1",
