@@ -38,9 +38,17 @@ void Sequential::add(const LayerArg& arg) {
   KEEL_CHECK(!input_layer_ || input_layer_->name() != layer->name(), describe(), ": the layer name '",
              layer->name(), "' is used 2 times in the model; all layer names should be unique");
   stack_.push_back(layer);
-  if (stack_.size() == 1 && !input_layer_ && layer->batch_input_shape()) {
-    input_layer_ = std::make_shared<layers::InputLayer>(*layer->batch_input_shape(), DType::f32,
-                                                        layer->name() + "_input");
+  if (stack_.size() == 1 && !input_layer_) {
+    // Keras's get_input_shape_and_dtype: the first layer's input_shape, or the input of a first layer
+    // that is itself a model with one input (a nested Sequential or functional model).
+    const auto nested = std::dynamic_pointer_cast<Model>(layer);
+    if (layer->batch_input_shape()) {
+      input_layer_ = std::make_shared<layers::InputLayer>(*layer->batch_input_shape(), DType::f32,
+                                                          layer->name() + "_input");
+    } else if (nested && nested->is_graph_network() && nested->inputs().size() == 1) {
+      const KerasTensor& in = nested->inputs()[0];
+      input_layer_ = std::make_shared<layers::InputLayer>(in.shape(), in.dtype(), layer->name() + "_input");
+    }
   }
   if (input_layer_) {
     if (!is_graph_network()) {

@@ -52,7 +52,7 @@ struct Pair {
 
 // Checks one layer against its stored weights; returns the problem, or "" when they fit.
 std::string mismatch(const Layer& layer, const H5LayerWeights& stored, const std::string& file) {
-  const auto vars = layer.weights();
+  const auto vars = layer.legacy_weights();  // Keras's HDF5 order: trainable, then non-trainable
   std::ostringstream os;
   if (vars.size() != stored.weights.size()) {
     std::vector<std::string> mine, theirs;
@@ -90,7 +90,7 @@ std::vector<H5LayerWeights> model_h5_layers(const Model& model) {
   for (const auto& l : model.layers()) {
     H5LayerWeights lw;
     lw.layer_name = l->name();
-    for (const auto& v : l->weights()) lw.weights.emplace_back(v.name() + ":0", v.value().detach());
+    for (const auto& v : l->legacy_weights()) lw.weights.emplace_back(v.name() + ":0", v.value().detach());
     out.push_back(std::move(lw));
   }
   return out;
@@ -148,7 +148,7 @@ LoadWeightsResult load_h5_layers(Model& model, const std::vector<H5LayerWeights>
     }
   }
   for (const auto& p : accepted) {
-    const auto vars = p.layer->weights();
+    const auto vars = p.layer->legacy_weights();
     for (size_t i = 0; i < vars.size(); ++i) {
       NoGradGuard no_grad;
       vars[i].assign(p.stored->weights[i].second);

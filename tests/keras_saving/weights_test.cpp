@@ -246,6 +246,38 @@ TEST(KerasWeights, ModelsNotOwnedBySharedPtrAndUnbuiltModels) {
   }
 }
 
+// A Sequential whose first layer is a model is built from that model's input; in HDF5 the nested
+// model's weights are in Keras's _legacy_weights order (all trainable, then all non-trainable), not
+// Model::weights()'s layer-by-layer order.
+TEST(KerasWeights, H5NestedModelUsesKerasLegacyWeightOrder) {
+  ScratchDir dir;
+  auto inner = std::make_shared<Sequential>(
+      std::vector<LayerArg>{layers::Dense(DenseOptions(4).input_shape({6})), layers::BatchNormalization(),
+                            layers::Dense(3)},
+      "inner");
+  Sequential outer({LayerArg(inner), layers::Dense(2)}, "outer");
+  // Built at construction from the nested model's input, as Keras's Sequential does.
+  EXPECT_TRUE(outer.built());
+  EXPECT_EQ(outer.count_params(), 28 + 16 + 15 + 8);
+  save_weights(outer, dir.path("w.h5"));
+  const KerasH5File f = read_keras_h5(dir.path("w.h5"));
+  ASSERT_EQ(f.layers.size(), 2u);
+  std::vector<std::string> names;
+  for (const auto& w : f.layers[0].weights) names.push_back(w.first.substr(w.first.find('/') + 1));
+  EXPECT_EQ(names, (std::vector<std::string>{"kernel:0", "bias:0", "gamma:0", "beta:0", "kernel:0", "bias:0",
+                                             "moving_mean:0", "moving_variance:0"}));
+  Sequential again({LayerArg(std::make_shared<Sequential>(
+                        std::vector<LayerArg>{layers::Dense(DenseOptions(4).input_shape({6})),
+                                              layers::BatchNormalization(), layers::Dense(3)},
+                        "inner")),
+                    layers::Dense(2)},
+                   "outer");
+  EXPECT_EQ(load_weights(again, dir.path("w.h5")).weights_loaded, 10u);
+  const auto wa = outer.get_weights(), wb = again.get_weights();
+  ASSERT_EQ(wa.size(), wb.size());
+  for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(wa[i].equal(wb[i])) << i;
+}
+
 // Stored layers the model does not have are reported (tf.keras logs them), not silently dropped.
 TEST(KerasWeights, CheckpointLayersTheModelLacksAreReported) {
   ScratchDir dir;
