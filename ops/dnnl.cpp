@@ -1,5 +1,7 @@
 #include "keel/ops/dnnl.h"
 
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #if defined(__SSE__)
 #include <xmmintrin.h>
@@ -91,6 +93,14 @@ std::string dims_key(const dnnl::memory::dims& d) {
     s += std::to_string(d[i]);
   }
   return s;
+}
+
+std::string float_key(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", bits);
+  return buf;
 }
 
 namespace {

@@ -47,6 +47,9 @@ void execute(const dnnl::primitive& prim, const std::unordered_map<int, dnnl::me
 dnnl::memory reorder_to(const dnnl::memory& mem, const dnnl::memory::desc& want, const std::string& key);
 // "2x3x4" for key strings.
 std::string dims_key(const dnnl::memory::dims& d);
+// A float attribute (alpha, beta, epsilon) for key strings: its exact bit pattern in hex, so two values
+// that differ in any bit never share a primitive (std::to_string keeps 6 decimals: 1e-7 and 0 collide).
+std::string float_key(float v);
 
 // Flushes subnormal floats to zero (x86 FTZ + DAZ) on this thread and the OpenMP team for its lifetime,
 // as TensorFlow's CPU kernels do. Recurrent gradients shrink through time into subnormals, which make

@@ -77,7 +77,7 @@ void dnnl_eltwise(Eltwise alg, const Tensor& x, Tensor& y, float alpha, float be
   const int64_t n = x.numel();
   const memory::desc md = flat_desc(n);
   const std::string key = "keel.eltwise:" + std::to_string(static_cast<int>(alg)) + ":" + std::to_string(n) + ":" +
-                          std::to_string(alpha) + ":" + std::to_string(beta);
+                          dnnl_glue::float_key(alpha) + ":" + dnnl_glue::float_key(beta);
   auto prim = dnnl_glue::cached<dnnl::eltwise_forward>(key, [&] {
     dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, to_alg(alg), md, alpha, beta);
     return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, ctx.engine));

@@ -99,7 +99,7 @@ memory::desc stat_desc(const Layout& L) {
 Prims onednn_prims(const Layout& L, bool scale, bool shift, bool global, float eps) {
   const std::string key = std::string(L.kind == Kind::batch ? "batch_norm:" : "layer_norm:") +
                           dnnl_glue::dims_key({L.rows, L.cols}) + (scale ? ":s" : "") + (shift ? ":b" : "") +
-                          (global ? ":g" : "") + ":e" + std::to_string(eps);
+                          (global ? ":g" : "") + ":e" + dnnl_glue::float_key(eps);
   return dnnl_glue::cached<Prims>(key, [&] {
     const auto& eng = dnnl_glue::context().engine;
     const flags f = make_flags(scale, shift, global);
