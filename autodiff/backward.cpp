@@ -5,6 +5,8 @@
 #include <atomic>
 #include <unordered_map>
 
+#include "keel/graph/saved_tensor.h"
+
 namespace keel {
 
 namespace {
@@ -93,7 +95,11 @@ void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool re
     std::vector<Tensor> in_grads;
     if (any) {
       NoGradGuard no_grad;
-      in_grads = node->apply(std::move(grads));
+      try {
+        in_grads = node->apply(std::move(grads));
+      } catch (const SavedTensorModified& e) {
+        KEEL_FAIL("backward through '", node->name(), "': ", e.what());
+      }
     }
     if (!retain_graph) node->release();
     grads.clear();

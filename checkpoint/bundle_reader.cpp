@@ -192,11 +192,13 @@ void BundleReader::read_into(const std::string& key, Tensor& dst, const std::str
     std::string bytes(static_cast<size_t>(e.size), '\0');
     pread_all(fd, bytes.data(), bytes.size(), e.offset, where);
     Tensor t = bundle_detail::decode_strings(bytes.data(), bytes.size(), e.shape, e.masked_crc32c, where);
+    dst.bump_version();
     for (int64_t i = 0; i < t.numel(); i++) dst.str(i) = std::move(t.str(i));
     return;
   }
   check_entry_size(e, where);
   const int64_t numel = dst.numel();
+  dst.bump_version();
   char* out = static_cast<char*>(dst.raw_data());
   uint32_t crc = 0;
   for (int64_t done = 0; done < e.size;) {

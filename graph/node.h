@@ -1,13 +1,15 @@
 // The recorded graph: Node and Edge, and the recorder ops call.
 //
 // An op records a node only when recording is on (GradMode) and one of its inputs requires a
-// gradient. The node keeps only what its backward reads (capture detached tensors or shapes in the
-// lambda, never the inputs themselves, so that nodes do not keep each other alive through tensors).
+// gradient. The node keeps only what its backward reads (capture SavedTensors or shapes in the lambda,
+// never the inputs themselves, so that nodes do not keep each other alive through tensors). A
+// SavedTensor (graph/saved_tensor.h) is a detached alias that refuses to be read in backward once its
+// storage was written in place.
 //
 //   Tensor mul(const Tensor& a, const Tensor& b) {
 //     Tensor out = /* forward */;
 //     if (should_record({a, b}))
-//       record("mul", {a, b}, out, [a = a.detach(), b = b.detach()](const Tensor& g) {
+//       record("mul", {a, b}, out, [a = SavedTensor(a), b = SavedTensor(b)](const Tensor& g) {
 //         return std::vector<Tensor>{mul(g, b), mul(g, a)};   // one per input, undefined = none
 //       });
 //     return out;

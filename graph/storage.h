@@ -24,6 +24,10 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   DType dtype() const { return dtype_; }
   int64_t numel() const { return numel_; }
+  // Counts in-place writes (Tensor::copy_/fill_/add_, Variable::assign, optimizer updates, checkpoint
+  // reads): a recorded node's SavedTensor compares it at backward with the count it saw when recorded.
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
 
  private:
   static constexpr size_t kInlineBytes = 64;
@@ -33,6 +37,7 @@ class Storage {
   unsigned char inline_[kInlineBytes + kAlignment];
   size_t nbytes_ = 0;
   int64_t numel_ = 0;
+  uint64_t version_ = 0;
   DType dtype_;
 };
 

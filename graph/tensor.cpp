@@ -203,6 +203,7 @@ void Tensor::copy_(const Tensor& src) {
              shape_str(shape()), " ", dtype_name(dtype()), ", source is ", shape_str(src.shape()), " ",
              dtype_name(src.dtype()));
   if (same_storage(src)) return;
+  bump_version();
   if (dtype() == DType::string) {
     for (int64_t i = 0; i < numel(); ++i) str(i) = src.str(i);
   } else if (nbytes()) {
@@ -211,6 +212,7 @@ void Tensor::copy_(const Tensor& src) {
 }
 
 void Tensor::fill_(double value) {
+  bump_version();
   dispatch_numeric(dtype(), "Tensor::fill_", [&](auto z) {
     using T = decltype(z);
     fill_typed<T>(raw_data(), numel(), value);
@@ -320,6 +322,7 @@ void Tensor::add_(const Tensor& o) {
   KEEL_CHECK(o.defined() && o.dtype() == dtype() && o.shape() == shape(), "Tensor::add_: destination is ",
              shape_str(shape()), " ", dtype_name(dtype()), ", source is ",
              o.defined() ? shape_str(o.shape()) : "undefined", " ", o.defined() ? dtype_name(o.dtype()) : "");
+  bump_version();
   dispatch_numeric(dtype(), "Tensor::add_", [&](auto z) {
     using T = decltype(z);
     T* d = static_cast<T*>(raw_data());

@@ -88,6 +88,11 @@ class Tensor {
   void fill_(double value);
   void add_(const Tensor& other);          // in place, same shape and dtype (plain kernel, f32/f64/ints)
   bool equal(const Tensor& other) const;   // same dtype, shape and bytes (bitwise for floats)
+  // In-place writes to the storage so far (copy_, fill_, add_, Variable::assign, optimizer updates,
+  // checkpoint reads; see SavedTensor). Code that writes an existing tensor through data<T>() or
+  // raw_data() after an op may have recorded it calls bump_version(); writing a new op output does not.
+  uint64_t version() const;
+  void bump_version() const;
 
   // ---- autodiff
   bool requires_grad() const;
@@ -140,6 +145,8 @@ inline int64_t Tensor::dim() const { return static_cast<int64_t>(shape().size())
 inline int64_t Tensor::numel() const { check_defined("numel"); return impl_->numel; }
 inline void* Tensor::raw_data() { check_defined("raw_data"); return impl_->storage->data(); }
 inline const void* Tensor::raw_data() const { check_defined("raw_data"); return impl_->storage->data(); }
+inline uint64_t Tensor::version() const { check_defined("version"); return impl_->storage->version(); }
+inline void Tensor::bump_version() const { check_defined("bump_version"); impl_->storage->bump_version(); }
 inline bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
 
 // ---- template definitions

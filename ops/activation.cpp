@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/detail/map.h"
 #include "keel/ops/elementwise.h"
 
@@ -21,7 +22,7 @@ T stable_sigmoid(T x) {
 }
 
 template <class F>
-void record_grad(const char* op, const Tensor& x, Tensor& out, const Tensor& saved, F f) {
+void record_grad(const char* op, const Tensor& x, Tensor& out, const SavedTensor& saved, F f) {
   if (should_record({x}))
     record(op, {x}, out, [saved, f, op](const Tensor& g) { return std::vector<Tensor>{detail::map2(g, saved, op, f)}; });
 }
@@ -30,19 +31,19 @@ void record_grad(const char* op, const Tensor& x, Tensor& out, const Tensor& sav
 
 Tensor relu(const Tensor& x) {
   Tensor y = detail::eltwise(x, "relu", Eltwise::relu, 0.f, 0.f, [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  record_grad("relu", x, y, y.detach(), [](auto g, auto yv) { return yv > 0 ? g : decltype(g)(0); });
+  record_grad("relu", x, y, SavedTensor(y), [](auto g, auto yv) { return yv > 0 ? g : decltype(g)(0); });
   return y;
 }
 
 Tensor sigmoid(const Tensor& x) {
   Tensor y = detail::eltwise(x, "sigmoid", Eltwise::logistic, 0.f, 0.f, [](auto v) { return stable_sigmoid(v); });
-  record_grad("sigmoid", x, y, y.detach(), [](auto g, auto yv) { return g * yv * (1 - yv); });
+  record_grad("sigmoid", x, y, SavedTensor(y), [](auto g, auto yv) { return g * yv * (1 - yv); });
   return y;
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor y = detail::eltwise(x, "tanh", Eltwise::tanh, 0.f, 0.f, [](auto v) { return std::tanh(v); });
-  record_grad("tanh", x, y, y.detach(), [](auto g, auto yv) { return g * (1 - yv * yv); });
+  record_grad("tanh", x, y, SavedTensor(y), [](auto g, auto yv) { return g * (1 - yv * yv); });
   return y;
 }
 
@@ -52,7 +53,7 @@ Tensor elu(const Tensor& x, double alpha) {
     return v > 0 ? v : static_cast<T>(alpha * std::expm1(v));
   });
   if (should_record({x}))
-    record("elu", {x}, y, [xd = x.detach(), yd = y.detach(), alpha](const Tensor& g) {
+    record("elu", {x}, y, [xd = SavedTensor(x), yd = SavedTensor(y), alpha](const Tensor& g) {
       return std::vector<Tensor>{detail::map3(g, xd, yd, "elu", [alpha](auto gv, auto xv, auto yv) {
         return xv > 0 ? gv : gv * (yv + static_cast<decltype(gv)>(alpha));
       })};
@@ -64,13 +65,13 @@ Tensor softplus(const Tensor& x) {
   Tensor y = detail::eltwise(x, "softplus", Eltwise::soft_relu, 0.f, 0.f, [](auto v) {
     return (v > 0 ? v : decltype(v)(0)) + std::log1p(std::exp(-std::abs(v)));
   });
-  record_grad("softplus", x, y, x.detach(), [](auto g, auto xv) { return g * stable_sigmoid(xv); });
+  record_grad("softplus", x, y, SavedTensor(x), [](auto g, auto xv) { return g * stable_sigmoid(xv); });
   return y;
 }
 
 Tensor softsign(const Tensor& x) {
   Tensor y = detail::map1(x, "softsign", [](auto v) { return v / (1 + std::abs(v)); });
-  record_grad("softsign", x, y, x.detach(), [](auto g, auto xv) {
+  record_grad("softsign", x, y, SavedTensor(x), [](auto g, auto xv) {
     const auto d = 1 + std::abs(xv);
     return g / (d * d);
   });
@@ -79,7 +80,7 @@ Tensor softsign(const Tensor& x) {
 
 Tensor swish(const Tensor& x) {
   Tensor y = detail::eltwise(x, "swish", Eltwise::swish, 1.f, 0.f, [](auto v) { return v * stable_sigmoid(v); });
-  record_grad("swish", x, y, x.detach(), [](auto g, auto xv) {
+  record_grad("swish", x, y, SavedTensor(x), [](auto g, auto xv) {
     const auto s = stable_sigmoid(xv);
     return g * (s + xv * s * (1 - s));
   });
@@ -91,7 +92,7 @@ Tensor gelu(const Tensor& x) {
     using T = decltype(v);
     return static_cast<T>(0.5) * v * (1 + std::erf(v * static_cast<T>(M_SQRT1_2)));
   });
-  record_grad("gelu", x, y, x.detach(), [](auto g, auto xv) {
+  record_grad("gelu", x, y, SavedTensor(x), [](auto g, auto xv) {
     using T = decltype(xv);
     const T cdf = static_cast<T>(0.5) * (1 + std::erf(xv * static_cast<T>(M_SQRT1_2)));
     const T pdf = std::exp(-static_cast<T>(0.5) * xv * xv) * static_cast<T>(0.3989422804014327);
@@ -174,11 +175,11 @@ Tensor softmax_impl(const Tensor& x, int64_t axis, bool log, const char* op) {
     dispatch_floating(x.dtype(), op, [](auto) {});
   }
   if (should_record({x}))
-    record(op, {x}, y, [yd = y.detach(), p, log](const Tensor& g) {
+    record(op, {x}, y, [yd = SavedTensor(y), p, log](const Tensor& g) {
       Tensor gx = Tensor::uninitialized(g.shape(), g.dtype());
       dispatch_floating(g.dtype(), "softmax backward", [&](auto z) {
         using T = decltype(z);
-        softmax_grad_kernel<T>(g.data<T>(), yd.data<T>(), gx.data<T>(), p, log);
+        softmax_grad_kernel<T>(g.data<T>(), yd.get().data<T>(), gx.data<T>(), p, log);
       });
       return std::vector<Tensor>{gx};
     });

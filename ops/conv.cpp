@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/detail/linalg_kernels.h"
 #include "keel/ops/dnnl.h"
 
@@ -272,8 +273,9 @@ Tensor conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, const C
   if (should_record({x, kernel, bias})) {
     const bool want_x = x.requires_grad(), want_w = kernel.requires_grad(), want_b = bias.defined() && bias.requires_grad();
     record("conv2d", {x, kernel, bias}, y,
-           [g, d, act = p.act, xd = x.detach(), wd = kernel.detach(), yd = y.detach(), has_bias = bias.defined(),
+           [g, d, act = p.act, xs = SavedTensor(x), ws = SavedTensor(kernel), ys = SavedTensor(y), has_bias = bias.defined(),
             want_x, want_w, want_b](const Tensor& gout) {
+             const Tensor &xd = xs, &wd = ws, &yd = ys;
              const Tensor gy = linalg_detail::activation_grad(gout, yd, Tensor(), act);
              Tensor dx = want_x ? Tensor::zeros(xd.shape(), xd.dtype()) : Tensor();
              Tensor dw = want_w ? Tensor::zeros(wd.shape(), wd.dtype()) : Tensor();

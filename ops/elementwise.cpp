@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/detail/dnnl_kernels.h"
 #include "keel/ops/detail/map.h"
 #include "keel/ops/reduce.h"
@@ -168,7 +169,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   if (should_record({a, b})) {
     const bool ra = a.requires_grad(), rb = b.requires_grad();
     record("mul", {a, b}, out,
-           [ad = rb ? a.detach() : Tensor(), bd = ra ? b.detach() : Tensor(), ra, rb, sa = a.shape(),
+           [ad = rb ? SavedTensor(a) : SavedTensor(), bd = ra ? SavedTensor(b) : SavedTensor(), ra, rb, sa = a.shape(),
             sb = b.shape()](const Tensor& g) {
              return std::vector<Tensor>{ra ? to_shape(mul(g, bd), sa) : Tensor(),
                                         rb ? to_shape(mul(g, ad), sb) : Tensor()};
@@ -182,7 +183,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
   if (should_record({a, b})) {
     const bool ra = a.requires_grad(), rb = b.requires_grad();
     record("div", {a, b}, out,
-           [bd = b.detach(), od = rb ? out.detach() : Tensor(), ra, rb, sa = a.shape(),
+           [bd = SavedTensor(b), od = rb ? SavedTensor(out) : SavedTensor(), ra, rb, sa = a.shape(),
             sb = b.shape()](const Tensor& g) {
              Tensor gdb = div(g, bd);
              return std::vector<Tensor>{ra ? to_shape(gdb, sa) : Tensor(),
@@ -197,7 +198,8 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   if (should_record({a, b})) {
     const bool ra = a.requires_grad(), rb = b.requires_grad();
     record("pow", {a, b}, out,
-           [ad = a.detach(), bd = b.detach(), od = out.detach(), ra, rb](const Tensor& g) {
+           [as = SavedTensor(a), bs = SavedTensor(b), os = SavedTensor(out), ra, rb](const Tensor& g) {
+             const Tensor &ad = as, &bd = bs, &od = os;
              Tensor ga, gb;
              // d/da = b * a^(b-1); d/db = a^b * log(a) (taken as 0 where a <= 0).
              if (ra) ga = to_shape(mul(g, mul(bd, pow(ad, sub(bd, 1.0)))), ad.shape());
@@ -216,7 +218,8 @@ namespace {
 Tensor extremum(const Tensor& a, const Tensor& b, Kind kind, const char* op) {
   Tensor out = arith_forward(a, b, kind, op);
   if (should_record({a, b}))
-    record(op, {a, b}, out, [ad = a.detach(), bd = b.detach(), kind](const Tensor& g) {
+    record(op, {a, b}, out, [as = SavedTensor(a), bs = SavedTensor(b), kind](const Tensor& g) {
+      const Tensor &ad = as, &bd = bs;
       Tensor to_b = kind == Kind::max ? less(ad, bd) : less(bd, ad);
       Tensor zero = Tensor::zeros({}, g.dtype());
       return std::vector<Tensor>{to_shape(where(to_b, zero, g), ad.shape()),
@@ -275,7 +278,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     });
   }
   if (should_record({a, b}))
-    record("where", {cond, a, b}, out, [c = c.detach(), sa = a.shape(), sb = b.shape()](const Tensor& g) {
+    record("where", {cond, a, b}, out, [c = SavedTensor(c), sa = a.shape(), sb = b.shape()](const Tensor& g) {
       Tensor zero = Tensor::zeros({}, g.dtype());
       return std::vector<Tensor>{Tensor(), to_shape(where(c, g, zero), sa), to_shape(where(c, zero, g), sb)};
     });

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/detail/map.h"
 #include "keel/ops/elementwise.h"
 
@@ -71,7 +72,7 @@ Tensor div(const Tensor& a, double b) {
 Tensor pow(const Tensor& a, double e) {
   Tensor out = scalar_forward(a, e, Scalar::pow, "pow");
   if (should_record({a}))
-    record("pow", {a}, out, [ad = a.detach(), e](const Tensor& g) {
+    record("pow", {a}, out, [ad = SavedTensor(a), e](const Tensor& g) {
       if (e == 0) return std::vector<Tensor>{Tensor::zeros(g.shape(), g.dtype())};
       return std::vector<Tensor>{
           detail::map2(g, ad, "pow", [e](auto gv, auto x) { return gv * e * std::pow(x, e - 1); })};
@@ -88,7 +89,7 @@ Tensor neg(const Tensor& a) {
 Tensor exp(const Tensor& a) {
   Tensor out = detail::eltwise(a, "exp", Eltwise::exp, 0.f, 0.f, [](auto x) { return std::exp(x); });
   if (should_record({a}))
-    record("exp", {a}, out, [y = out.detach()](const Tensor& g) {
+    record("exp", {a}, out, [y = SavedTensor(out)](const Tensor& g) {
       return std::vector<Tensor>{detail::map2(g, y, "exp", [](auto gv, auto yv) { return gv * yv; })};
     });
   return out;
@@ -97,7 +98,7 @@ Tensor exp(const Tensor& a) {
 Tensor log(const Tensor& a) {
   Tensor out = detail::eltwise(a, "log", Eltwise::log, 0.f, 0.f, [](auto x) { return std::log(x); });
   if (should_record({a}))
-    record("log", {a}, out, [x = a.detach()](const Tensor& g) {
+    record("log", {a}, out, [x = SavedTensor(a)](const Tensor& g) {
       return std::vector<Tensor>{detail::map2(g, x, "log", [](auto gv, auto xv) { return gv / xv; })};
     });
   return out;
@@ -106,7 +107,7 @@ Tensor log(const Tensor& a) {
 Tensor sqrt(const Tensor& a) {
   Tensor out = detail::eltwise(a, "sqrt", Eltwise::sqrt, 0.f, 0.f, [](auto x) { return std::sqrt(x); });
   if (should_record({a}))
-    record("sqrt", {a}, out, [y = out.detach()](const Tensor& g) {
+    record("sqrt", {a}, out, [y = SavedTensor(out)](const Tensor& g) {
       return std::vector<Tensor>{detail::map2(g, y, "sqrt", [](auto gv, auto yv) { return gv / (2 * yv); })};
     });
   return out;
@@ -115,7 +116,7 @@ Tensor sqrt(const Tensor& a) {
 Tensor square(const Tensor& a) {
   Tensor out = detail::eltwise(a, "square", Eltwise::square, 0.f, 0.f, [](auto x) { return x * x; }, true);
   if (should_record({a}))
-    record("square", {a}, out, [x = a.detach()](const Tensor& g) {
+    record("square", {a}, out, [x = SavedTensor(a)](const Tensor& g) {
       return std::vector<Tensor>{detail::map2(g, x, "square", [](auto gv, auto xv) { return 2 * xv * gv; })};
     });
   return out;
@@ -124,7 +125,7 @@ Tensor square(const Tensor& a) {
 Tensor abs(const Tensor& a) {
   Tensor out = detail::eltwise(a, "abs", Eltwise::abs, 0.f, 0.f, [](auto x) { return x < 0 ? -x : x; }, true);
   if (should_record({a}))
-    record("abs", {a}, out, [x = a.detach()](const Tensor& g) {
+    record("abs", {a}, out, [x = SavedTensor(a)](const Tensor& g) {
       return std::vector<Tensor>{detail::map2(g, x, "abs", [](auto gv, auto xv) {
         return xv > 0 ? gv : xv < 0 ? -gv : decltype(gv)(0);
       })};
@@ -141,7 +142,7 @@ Tensor clip(const Tensor& a, double low, double high) {
                                  return x < lo ? lo : x > hi ? hi : x;
                                }, true);
   if (should_record({a}))
-    record("clip", {a}, out, [x = a.detach(), low, high](const Tensor& g) {
+    record("clip", {a}, out, [x = SavedTensor(a), low, high](const Tensor& g) {
       return std::vector<Tensor>{detail::map2(g, x, "clip", [low, high](auto gv, auto xv) {
         return xv > low && xv < high ? gv : decltype(gv)(0);
       })};

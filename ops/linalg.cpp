@@ -7,6 +7,7 @@
 #include "keel/ops/linalg.h"
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/detail/linalg_kernels.h"
 
 namespace keel::ops {
@@ -33,7 +34,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     const bool need_a = a.requires_grad(), need_b = b.requires_grad();
     // Each gradient reads only the other operand.
     record("matmul", {a, b}, out,
-           [a = need_b ? a.detach() : Tensor(), b = need_a ? b.detach() : Tensor(), ta = transpose_a,
+           [a = need_b ? SavedTensor(a) : SavedTensor(), b = need_a ? SavedTensor(b) : SavedTensor(), ta = transpose_a,
             tb = transpose_b, a_shape = a.shape(), b_shape = b.shape()](const Tensor& g) {
              Tensor ga, gb;
              if (b.defined()) ga = sum_batches_to(ta ? matmul(b, g, tb, true) : matmul(g, b, false, !tb), a_shape);
@@ -82,7 +83,7 @@ Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias, Activati
     const bool need_b = bias.defined() && bias.requires_grad();
     const bool keep_y = activation != Activation::linear && grad_from_output(activation);
     record("dense", {x, kernel, bias}, out,
-           [x2 = need_k ? x2 : Tensor(), k = need_x ? kernel.detach() : Tensor(), y2 = keep_y ? y2 : Tensor(), z2,
+           [x2 = need_k ? SavedTensor(x2) : SavedTensor(), k = need_x ? SavedTensor(kernel) : SavedTensor(), y2 = keep_y ? SavedTensor(y2) : SavedTensor(), z2,
             activation, need_b, x_shape = x.shape(), rows, units](const Tensor& g) {
              const Tensor dz = activation_grad(g.view({rows, units}), y2, z2, activation);
              Tensor gx, gk, gb;

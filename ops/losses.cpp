@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/activation.h"
 #include "keel/ops/detail/map.h"
 #include "keel/ops/elementwise.h"
@@ -63,7 +64,7 @@ Tensor sigmoid_cross_entropy(const Tensor& x, const Tensor& t) {
     return (xv > 0 ? xv : decltype(xv)(0)) - xv * tv + std::log1p(std::exp(-std::abs(xv)));
   });
   if (should_record({x, t}))
-    record("sigmoid_cross_entropy", {x, t}, out, [xd = x.detach(), td = t.detach()](const Tensor& g) {
+    record("sigmoid_cross_entropy", {x, t}, out, [xd = SavedTensor(x), td = SavedTensor(t)](const Tensor& g) {
       Tensor gx = detail::map3(g, xd, td, "binary_crossentropy", [](auto gv, auto xv, auto tv) {
         using T = decltype(xv);
         const T s = xv >= 0 ? T(1) / (T(1) + std::exp(-xv)) : std::exp(xv) / (T(1) + std::exp(xv));

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/dnnl.h"
 
 namespace keel::ops {
@@ -346,8 +347,9 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
 
   if (should_record({x, kernel, recurrent_kernel, bias, h0, c0})) {
     const bool want_b = bias.defined(), want_h0 = h0.defined(), want_c0 = c0.defined();
-    auto fn = [d, return_sequences, want_b, want_h0, want_c0, fast, plain, xd = x.detach(),
-               wd = kernel.detach(), rd = recurrent_kernel.detach(), bshape = b.shape()](std::vector<Tensor>&& g) {
+    auto fn = [d, return_sequences, want_b, want_h0, want_c0, fast, plain, xs = SavedTensor(x),
+               ws = SavedTensor(kernel), rs = SavedTensor(recurrent_kernel), bshape = b.shape()](std::vector<Tensor>&& g) {
+      const Tensor &xd = xs, &wd = ws, &rd = rs;
       const DType dt = xd.dtype();
       // Gradients at the full sequence and the final states.
       Tensor g_seq = return_sequences && g[0].defined() ? g[0] : Tensor::zeros({d.n, d.t, d.u}, dt);

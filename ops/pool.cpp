@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/dnnl.h"
 
 namespace keel::ops {
@@ -131,12 +132,12 @@ Tensor pool2d(const char* op, const Tensor& x, const Pool2DParams& p, bool is_ma
     plain_pool(g, is_max, x.data<double>(), y.data<double>());
   }
   if (should_record({x})) {
-    record(op, {x}, y, [g, is_max, key, f32, empty, workspace, xd = is_max && !f32 ? x.detach() : Tensor(),
+    record(op, {x}, y, [g, is_max, key, f32, empty, workspace, xd = is_max && !f32 ? SavedTensor(x) : SavedTensor(),
                         shape = x.shape()](const Tensor& gy) {
       Tensor dx = Tensor::zeros(shape, gy.dtype());
       if (empty) return std::vector<Tensor>{dx};
       if (!f32) {
-        plain_pool_backward(g, is_max, is_max ? xd.data<double>() : nullptr, gy.data<double>(), dx.data<double>());
+        plain_pool_backward(g, is_max, is_max ? xd.get().data<double>() : nullptr, gy.data<double>(), dx.data<double>());
         return std::vector<Tensor>{dx};
       }
       struct Bwd {

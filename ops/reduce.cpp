@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "keel/graph/node.h"
+#include "keel/graph/saved_tensor.h"
 #include "keel/ops/detail/dnnl_kernels.h"
 #include "keel/ops/detail/loops.h"
 #include "keel/ops/elementwise.h"
@@ -197,7 +198,8 @@ Tensor reduction(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim
         return std::vector<Tensor>{gx};
       });
     } else {
-      record(op, {x}, out, [xd = x.detach(), keep, p](const Tensor& g) {
+      record(op, {x}, out, [xs = SavedTensor(x), ks = SavedTensor(keep), p](const Tensor& g) {
+        const Tensor &xd = xs, &keep = ks;  // keep aliases the output
         Tensor xp = p.perm.empty() ? xd : permute(xd, p.perm);
         Tensor gx = Tensor::zeros(xp.shape(), xd.dtype());
         dispatch_floating(xd.dtype(), "max/min backward", [&](auto z) {

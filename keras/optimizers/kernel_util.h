@@ -23,6 +23,7 @@ namespace keel::keras::detail {
 template <class T>
 T* mutable_data(const Tensor& t) {
   Tensor alias = t;
+  alias.bump_version();  // the caller writes in place: backward must not read these values as recorded
   return alias.data<T>();
 }
 
