@@ -33,7 +33,10 @@ void check_grad(const Node& n, size_t i, const Tensor& g) {
              shape_str(want.shape()), " ", dtype_name(want.dtype));
 }
 
-void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool retain_graph, Capture* capture) {
+// Without retain_graph, each node run releases its saved values, except nodes numbered from `keep_from`
+// on (still needed by another live GradientTape).
+void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool retain_graph, Capture* capture,
+         uint64_t keep_from = UINT64_MAX) {
   const uint64_t epoch = g_epoch.fetch_add(1) + 1;
   // Pass 1: count, for each reachable node, the edges that point at it.
   std::vector<Node*> stack;
@@ -101,7 +104,7 @@ void run(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool re
         KEEL_FAIL("backward through '", node->name(), "': ", e.what());
       }
     }
-    if (!retain_graph) node->release();
+    if (!retain_graph && node->sequence_nr() < keep_from) node->release();
     grads.clear();
     const InputList edges = node->inputs();
     KEEL_CHECK(in_grads.empty() || in_grads.size() == edges.size(), "backward of '", node->name(),
@@ -146,6 +149,12 @@ void backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
 
 std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& sources, const Tensor& seed,
                          bool retain_graph, bool zeros_for_unconnected) {
+  return detail::grad_keeping(root, sources, seed, retain_graph, zeros_for_unconnected, UINT64_MAX);
+}
+
+namespace detail {
+std::vector<Tensor> grad_keeping(const Tensor& root, const std::vector<Tensor>& sources, const Tensor& seed,
+                                 bool retain_graph, bool zeros_for_unconnected, uint64_t keep_from) {
   KEEL_CHECK(root.defined(), "grad: root tensor is undefined");
   std::vector<Tensor> results(sources.size());
   if (root.requires_grad()) {
@@ -157,7 +166,7 @@ std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& sources,
       if (e.node) cap.at[e.node.get()].push_back({e.input_nr, i});
     }
     Tensor s = default_seed(root, seed, "grad");
-    run({gradient_edge(root)}, {s}, retain_graph, &cap);
+    run({gradient_edge(root)}, {s}, retain_graph, &cap, keep_from);
   }
   for (size_t i = 0; i < sources.size(); ++i) {
     if (results[i].defined()) {
@@ -169,6 +178,7 @@ std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& sources,
   }
   return results;
 }
+}  // namespace detail
 
 void Tensor::backward(const Tensor& seed, bool retain_graph) const { keel::backward(*this, seed, retain_graph); }
 

@@ -7,6 +7,7 @@
 // accumulate where a value fans out. The graph is released afterwards unless retain_graph.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "keel/graph/node.h"
@@ -23,5 +24,12 @@ void backward(const Tensor& root, const Tensor& seed = Tensor(), bool retain_gra
 std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& sources,
                          const Tensor& seed = Tensor(), bool retain_graph = false,
                          bool zeros_for_unconnected = false);
+
+namespace detail {
+// grad() that, without retain_graph, releases only the nodes numbered below `keep_from`: the rest were
+// recorded while another GradientTape was live, and that tape may still differentiate through them.
+std::vector<Tensor> grad_keeping(const Tensor& root, const std::vector<Tensor>& sources, const Tensor& seed,
+                                 bool retain_graph, bool zeros_for_unconnected, uint64_t keep_from);
+}  // namespace detail
 
 }  // namespace keel

@@ -1,11 +1,27 @@
 #include "keel/autodiff/gradient_tape.h"
 
+#include <algorithm>
+#include <cstddef>
+
 #include "keel/autodiff/backward.h"
 
 namespace keel {
 
-GradientTape::GradientTape(bool persistent) : persistent_(persistent) {}
-GradientTape::~GradientTape() = default;
+namespace {
+// The tapes live on this thread, in construction order.
+thread_local std::vector<const GradientTape*> g_live_tapes;
+}  // namespace
+
+GradientTape::GradientTape(bool persistent) : first_sequence_nr_(next_sequence_nr()), persistent_(persistent) {
+  g_live_tapes.push_back(this);
+}
+GradientTape::~GradientTape() {
+  for (size_t i = g_live_tapes.size(); i-- > 0;)
+    if (g_live_tapes[i] == this) {
+      g_live_tapes.erase(g_live_tapes.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+}
 
 void GradientTape::watch(const Tensor& t) {
   KEEL_CHECK(t.defined(), "GradientTape::watch: tensor is undefined");
@@ -18,7 +34,12 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   KEEL_CHECK(persistent_ || !used_, "GradientTape::gradient: a non-persistent tape can compute gradients only ",
              "once (construct it with persistent=true)");
   used_ = true;
-  return grad(target, sources, output_gradient, /*retain_graph=*/persistent_, /*zeros_for_unconnected=*/true);
+  // Keep what another live tape that may still compute a gradient recorded (from its first node on).
+  uint64_t keep_from = UINT64_MAX;
+  for (const GradientTape* t : g_live_tapes)
+    if (t != this && (t->persistent_ || !t->used_)) keep_from = std::min(keep_from, t->first_sequence_nr_);
+  return detail::grad_keeping(target, sources, output_gradient, /*retain_graph=*/persistent_,
+                              /*zeros_for_unconnected=*/true, keep_from);
 }
 
 std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Variable>& sources,

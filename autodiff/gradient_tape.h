@@ -5,9 +5,13 @@
 //   auto grads = tape.gradient(loss, {w.value(), b.value()});
 //
 // Variables' values (leaves that require grad) are watched automatically; tape.watch(t) makes any
-// other leaf tensor watched. A non-persistent tape may compute gradients once.
+// other leaf tensor watched. A non-persistent tape may compute gradients once; it then frees the saved
+// values of what it went through, except what another live tape on this thread recorded and may still
+// need (two tapes over a shared subgraph, as in TensorFlow's DCGAN: gen_tape.gradient, then
+// disc_tape.gradient).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "keel/graph/node.h"
@@ -32,6 +36,8 @@ class GradientTape {
                                const Tensor& output_gradient = Tensor());
 
  private:
+  // Nodes numbered from here on were recorded while this tape was live.
+  uint64_t first_sequence_nr_;
   bool persistent_;
   bool used_ = false;
   EnableGradGuard enable_;

@@ -14,6 +14,8 @@ thread_local std::vector<std::shared_ptr<Node>>* g_dying = nullptr;
 
 }  // namespace
 
+uint64_t next_sequence_nr() { return g_sequence.load(std::memory_order_relaxed); }
+
 Node::Node(const char* name, uint32_t num_outputs)
     : name_(name), num_outputs_(num_outputs), sequence_nr_(g_sequence.fetch_add(1, std::memory_order_relaxed)) {}
 

@@ -143,6 +143,9 @@ class AccumulateGrad final : public Node {
   std::weak_ptr<TensorImpl> leaf_;
 };
 
+// The sequence_nr() the next recorded node will get (nodes are numbered in recording order).
+uint64_t next_sequence_nr();
+
 // Recording on/off for this thread.
 class GradMode {
  public:
