@@ -4,6 +4,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "keel/ops/detail/loops.h"
 #include "keel/ops/dnnl.h"
 
 namespace keel::ops::detail {
@@ -119,6 +120,12 @@ void dnnl_softmax(const Tensor& x, Tensor& y, int64_t outer, int64_t classes, in
     return dnnl::softmax_v2_forward(dnnl::softmax_v2_forward::primitive_desc(d, ctx.engine));
   });
   run(prim, {{DNNL_ARG_SRC, dnnl_glue::wrap(x, md)}, {DNNL_ARG_DST, dnnl_glue::wrap(y, md)}});
+  if (log) {
+    // softmax_log rounds x - max - log(sum) to a few ulps above 0 for a dominant logit (+1.4e-6 on
+    // [512, 10]); a log-probability is never positive (NaN stays NaN).
+    float* p = y.data<float>();
+    simd_for(y.numel(), [p](int64_t i) { p[i] = p[i] > 0.f ? 0.f : p[i]; });
+  }
 }
 
 void dnnl_reduce(Reduce alg, const Tensor& x, Tensor& y, int64_t k1, int64_t r, int64_t k2) {

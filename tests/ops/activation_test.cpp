@@ -117,3 +117,19 @@ TEST(Activation, EluAlphaAndErrors) {
   EXPECT_EQ(error_of([] { ops::relu(Tensor::zeros({2}, DType::i64)); }),
             "relu: dtype i64 is not floating point (f32 or f64)");
 }
+
+TEST(Activation, LogSoftmaxIsNeverPositiveOnTheOneDnnPath) {
+  // [512, 10] f32 takes oneDNN's softmax_log; the dominant logit's log-probability is 0 in exact
+  // arithmetic (the others are below -900) and oneDNN rounded it to +1.4e-6.
+  Tensor x = Tensor::zeros({512, 10});
+  for (int64_t i = 0; i < 512; ++i)
+    for (int k = 0; k < 10; ++k) x.data<float>()[i * 10 + k] = k == 3 ? 1000.f : static_cast<float>(k * 10);
+  Tensor y = ops::log_softmax(x);
+  const auto want = ref_softmax(x, 1, true);
+  const auto got = values(y);
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_LE(got[i], 0.0) << "at " << i;
+    ASSERT_NEAR(got[i], want[i], 1e-5 * std::abs(want[i]) + 1e-6) << "at " << i;
+  }
+  for (int64_t i = 0; i < 512; ++i) ASSERT_EQ(y.data<float>()[i * 10 + 3], 0.f) << "row " << i;
+}
