@@ -170,8 +170,13 @@ std::vector<Tensor> grad_keeping(const Tensor& root, const std::vector<Tensor>& 
   }
   for (size_t i = 0; i < sources.size(); ++i) {
     if (results[i].defined()) {
-      // Hand out a tensor the caller owns (captured gradients may alias saved values).
-      results[i] = results[i].detach();
+      // Hand out tensors the caller owns: a captured gradient may share storage with the seed (the
+      // caller's output_gradient) or with another result (add hands the same g to both inputs), so copy
+      // those; the rest are fresh and only lose their history.
+      const Storage* st = results[i].impl()->storage.get();
+      bool shared = seed.defined() && seed.impl()->storage.get() == st;
+      for (size_t j = 0; j < i && !shared; ++j) shared = results[j].defined() && results[j].impl()->storage.get() == st;
+      results[i] = shared ? results[i].clone() : results[i].detach();
     } else if (zeros_for_unconnected) {
       results[i] = Tensor::zeros(sources[i].shape(), sources[i].dtype());
     }

@@ -20,7 +20,8 @@ namespace keel {
 void backward(const Tensor& root, const Tensor& seed = Tensor(), bool retain_graph = false);
 
 // Gradients of `root` w.r.t. each of `sources` (undefined where root does not depend on it, or zeros
-// when `zeros_for_unconnected`). Leaves' grad() is not touched.
+// when `zeros_for_unconnected`). Leaves' grad() is not touched. The caller owns the returned tensors:
+// none shares storage with another or with `seed` (those are copied; the others are handed out as is).
 std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& sources,
                          const Tensor& seed = Tensor(), bool retain_graph = false,
                          bool zeros_for_unconnected = false);
