@@ -30,7 +30,7 @@ void record_grad(const char* op, const Tensor& x, Tensor& out, const SavedTensor
 }  // namespace
 
 Tensor relu(const Tensor& x) {
-  Tensor y = detail::eltwise(x, "relu", Eltwise::relu, 0.f, 0.f, [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  Tensor y = detail::eltwise(x, "relu", Eltwise::relu, 0.f, 0.f, [](auto v) { return v <= 0 ? decltype(v)(0) : v; });
   record_grad("relu", x, y, SavedTensor(y), [](auto g, auto yv) { return yv > 0 ? g : decltype(g)(0); });
   return y;
 }

@@ -1,8 +1,10 @@
 // oneDNN forward kernels for the elementwise, activation and reduction ops (see ops/detail/dnnl_kernels.h).
 #include "keel/ops/detail/dnnl_kernels.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "keel/ops/detail/loops.h"
 #include "keel/ops/dnnl.h"
@@ -84,6 +86,34 @@ void dnnl_eltwise(Eltwise alg, const Tensor& x, Tensor& y, float alpha, float be
     return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, ctx.engine));
   });
   run(prim, {{DNNL_ARG_SRC, dnnl_glue::wrap(x, md)}, {DNNL_ARG_DST, dnnl_glue::wrap(y, md)}});
+  // oneDNN's relu and clip are max/min instructions that return the bound for NaN, and its exp returns
+  // inf: put NaN back where the input has it, as the plain kernels and TensorFlow give. Arithmetic
+  // algorithms (linear, square, abs, pow) propagate NaN by themselves.
+  if (alg != Eltwise::linear && alg != Eltwise::square && alg != Eltwise::abs && alg != Eltwise::pow) {
+    const float* px = x.data<float>();
+    float* py = y.data<float>();
+    simd_for(n, [px, py](int64_t i) { py[i] = px[i] != px[i] ? px[i] : py[i]; });
+  }
+}
+
+bool has_nan(const Tensor& x) {
+  const float* p = x.data<float>();
+  const int64_t n = x.numel();
+  constexpr int64_t block = 1 << 14;
+  const int64_t nb = (n + block - 1) / block;
+  std::vector<unsigned char> found(static_cast<size_t>(nb), 0);
+  parallel_chunks(nb, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t s = b * block, e = std::min(n, s + block);
+      bool any = false;
+#pragma omp simd reduction(|| : any)
+      for (int64_t i = s; i < e; ++i) any = any || p[i] != p[i];
+      found[static_cast<size_t>(b)] = any;
+    }
+  }, block);
+  for (unsigned char f : found)
+    if (f) return true;
+  return false;
 }
 
 void dnnl_binary(Binary alg, const Tensor& a, const Tensor& b, Tensor& out) {

@@ -99,7 +99,9 @@ Tensor arith_forward(const Tensor& a, const Tensor& b, Kind kind, const char* op
   const Shape& a_shape = a.shape();
   Tensor out = a_shape == b.shape() ? Tensor::uninitialized(a_shape, dt)
                                     : Tensor::uninitialized(broadcast_shapes(a_shape, b.shape(), op), dt);
-  if (dt == DType::f32 && kind != Kind::pow && out.numel() >= detail::kDnnlMin && out.shape() == a_shape) {
+  // oneDNN's binary max/min return the other operand for NaN; the plain kernels propagate it.
+  if (dt == DType::f32 && kind != Kind::pow && kind != Kind::max && kind != Kind::min &&
+      out.numel() >= detail::kDnnlMin && out.shape() == a_shape) {
     static constexpr Binary algs[] = {Binary::add, Binary::sub, Binary::mul, Binary::div, Binary::add,
                                       Binary::max, Binary::min};
     detail::dnnl_binary(algs[static_cast<int>(kind)], a, b, out);

@@ -19,7 +19,7 @@ T sigmoid_of(T z) {
 template <class T>
 T apply_one(T z, Activation a) {
   switch (a) {
-    case Activation::relu: return z > 0 ? z : T(0);
+    case Activation::relu: return z <= 0 ? T(0) : z;  // NaN stays NaN
     case Activation::sigmoid: return sigmoid_of(z);
     case Activation::tanh: return std::tanh(z);
     case Activation::elu: return z > 0 ? z : std::expm1(z);

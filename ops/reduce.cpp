@@ -154,7 +154,9 @@ Tensor reduce_forward(const Tensor& x_in, const Plan& p, Reduce kind, const char
   Tensor x = p.perm.empty() ? x_in : permute(x_in.detach(), p.perm);
   Tensor y = Tensor::empty(p.keep_shape, dt);
   if (y.numel() == 0) return y;
-  if (dt == DType::f32 && x.numel() >= detail::kDnnlMin && p.r > 1) {
+  // oneDNN's max/min reductions drop NaN: an input holding one takes the plain (NaN-propagating) kernel.
+  const bool extremum = kind == Reduce::max || kind == Reduce::min;
+  if (dt == DType::f32 && x.numel() >= detail::kDnnlMin && p.r > 1 && !(extremum && detail::has_nan(x))) {
     detail::dnnl_reduce(kind, x, y, p.k1, p.r, p.k2);
     return y;
   }

@@ -24,7 +24,9 @@ void dnnl_eltwise(Eltwise alg, const Tensor& x, Tensor& y, float alpha = 0, floa
 void dnnl_binary(Binary alg, const Tensor& a, const Tensor& b, Tensor& out);
 // Softmax (or log-softmax) of x viewed as [outer, classes, inner] along the middle axis.
 void dnnl_softmax(const Tensor& x, Tensor& y, int64_t outer, int64_t classes, int64_t inner, bool log);
-// y[k1, k2] = reduce over r of x[k1, r, k2].
+// True when the f32 tensor x holds a NaN (a parallel scan).
+bool has_nan(const Tensor& x);
+// y[k1, k2] = reduce over r of x[k1, r, k2]. oneDNN's max/min drop NaN: callers check has_nan first.
 void dnnl_reduce(Reduce alg, const Tensor& x, Tensor& y, int64_t k1, int64_t r, int64_t k2);
 
 }  // namespace keel::ops::detail

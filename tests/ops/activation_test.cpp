@@ -133,3 +133,18 @@ TEST(Activation, LogSoftmaxIsNeverPositiveOnTheOneDnnPath) {
   }
   for (int64_t i = 0; i < 512; ++i) ASSERT_EQ(y.data<float>()[i * 10 + 3], 0.f) << "row " << i;
 }
+
+TEST(Activation, NaNPropagatesOnBothPaths) {
+  // 100 elements take the plain kernels, 40,000 oneDNN's eltwise (relu and clip are max/min there, and
+  // exp returned inf). TensorFlow returns NaN for NaN through every activation.
+  for (int64_t n : {int64_t{100}, int64_t{40000}}) {
+    Tensor x = rnd({n}, DType::f32, -3, 3, 8);
+    x.data<float>()[5] = std::nanf("");
+    for (const auto& c : cases()) {
+      Tensor y = ops::activate(x, ops::activation_from_name(c.name));
+      EXPECT_TRUE(std::isnan(y.data<float>()[5])) << c.name << " n=" << n;
+      EXPECT_NEAR(y.data<float>()[6], c.ref(x.data<float>()[6]), 1e-4 * (1 + std::abs(c.ref(x.data<float>()[6]))))
+          << c.name << " n=" << n;
+    }
+  }
+}

@@ -190,3 +190,18 @@ TEST(Elementwise, NoRecordingWithoutGradOrUnderNoGrad) {
   NoGradGuard off;
   EXPECT_FALSE(ops::add(a, a).requires_grad());
 }
+
+TEST(Elementwise, NaNPropagatesOnBothPaths) {
+  for (int64_t n : {int64_t{100}, int64_t{40000}}) {
+    Tensor x = rnd({n}, DType::f32, -3, 3, 9);
+    x.data<float>()[5] = std::nanf("");
+    Tensor zero = Tensor::zeros({n});
+    for (const auto& [name, y] : std::vector<std::pair<const char*, Tensor>>{
+             {"exp", ops::exp(x)}, {"clip", ops::clip(x, -1, 1)}, {"maximum(x, 0)", ops::maximum(x, zero)},
+             {"maximum(0, x)", ops::maximum(zero, x)}, {"minimum(x, 0)", ops::minimum(x, zero)},
+             {"minimum(0, x)", ops::minimum(zero, x)}}) {
+      EXPECT_TRUE(std::isnan(y.data<float>()[5])) << name << " n=" << n;
+      EXPECT_FALSE(std::isnan(y.data<float>()[6])) << name << " n=" << n;
+    }
+  }
+}

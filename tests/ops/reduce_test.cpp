@@ -139,3 +139,26 @@ TEST(Reduce, Errors) {
             "max: cannot reduce an empty axis of [0,3] (no identity for max/min)");
   EXPECT_EQ(ops::sum(Tensor::zeros({0, 3}), {0}).to_vector<float>(), (std::vector<float>{0, 0, 0}));
 }
+
+TEST(Reduce, MaxMinPropagateNaNOnBothPaths) {
+  // 100 elements take the plain kernel, 20,000 oneDNN's reduction (which drops NaN by itself).
+  for (int64_t n : {int64_t{100}, int64_t{20000}}) {
+    Tensor x = rnd({n}, DType::f32, -1, 1, 3);
+    x.data<float>()[n / 3] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_TRUE(std::isnan(ops::max(x).item<double>())) << n;
+    EXPECT_TRUE(std::isnan(ops::min(x).item<double>())) << n;
+    // Along an axis: only the column holding the NaN is NaN; the others match a plain reference.
+    Tensor m = rnd({n / 4, 4}, DType::f32, -1, 1, 4);
+    m.data<float>()[4 * 7 + 1] = std::numeric_limits<float>::quiet_NaN();
+    const auto v = values(m);
+    std::vector<double> want_max(4, -1e300), want_min(4, 1e300);
+    for (size_t i = 0; i < v.size(); ++i) {
+      double& hi = want_max[i % 4];
+      double& lo = want_min[i % 4];
+      hi = std::isnan(hi) || std::isnan(v[i]) ? std::nan("") : std::max(hi, v[i]);
+      lo = std::isnan(lo) || std::isnan(v[i]) ? std::nan("") : std::min(lo, v[i]);
+    }
+    expect_near(ops::max(m, {0}), want_max, 0, 0, "max axis 0");
+    expect_near(ops::min(m, {0}), want_min, 0, 0, "min axis 0");
+  }
+}
