@@ -9,6 +9,8 @@
 #include "keel/graph/saved_tensor.h"
 #include "keel/ops/detail/linalg_kernels.h"
 #include "keel/ops/dnnl.h"
+#include "keel/ops/elementwise.h"
+#include "keel/ops/reduce.h"
 
 namespace keel::ops {
 
@@ -269,6 +271,13 @@ Tensor conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, const C
     const double* b = bias.defined() ? bias.data<double>() : nullptr;
     plain_forward(g, x.data<double>(), kernel.data<double>(), b, y.data<double>());
     linalg_detail::activate_(y, p.act);
+  } else if (y.numel() > 0) {
+    // No input channels: every output is act(bias) (act(0) without a bias).
+    if (bias.defined()) {
+      NoGradGuard unrecorded;  // conv2d records itself below
+      y = add(y, bias);
+    }
+    linalg_detail::activate_(y, p.act);
   }
   if (should_record({x, kernel, bias})) {
     const bool want_x = x.requires_grad(), want_w = kernel.requires_grad(), want_b = bias.defined() && bias.requires_grad();
@@ -280,6 +289,7 @@ Tensor conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, const C
              Tensor dx = want_x ? Tensor::zeros(xd.shape(), xd.dtype()) : Tensor();
              Tensor dw = want_w ? Tensor::zeros(wd.shape(), wd.dtype()) : Tensor();
              Tensor db = want_b ? Tensor::zeros({g.o}, xd.dtype()) : Tensor();
+             if (want_b && gy.numel() > 0 && (xd.numel() == 0 || wd.numel() == 0)) db = sum(gy, {0, 1, 2});
              if (gy.numel() > 0 && xd.numel() > 0 && wd.numel() > 0) {
                if (xd.dtype() == DType::f32) {
                  onednn_backward(d, xd, wd, gy, want_x ? &dx : nullptr, want_w ? &dw : nullptr,

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include "keel/autodiff/backward.h"
 #include "keel/autodiff/gradcheck.h"
 #include "keel/ops/conv.h"
 #include "keel/ops/dnnl.h"
+#include "keel/ops/reduce.h"
 #include "spatial_util.h"
 
 using namespace keel;
@@ -184,3 +186,23 @@ TEST(Conv2D, UnfusableActivationsApplyAfterTheConvolution) {
     }
   }
 }
+
+namespace {
+
+TEST(Conv2D, ZeroInputChannelsGiveTheActivatedBias) {
+  // No input channels: the sum over the window is empty, so y = act(bias) and d sum(y) / d bias counts
+  // the output positions (1 x 2 x 2 here).
+  for (DType dt : {DType::f32, DType::f64}) {
+    Tensor x = Tensor::zeros({1, 2, 2, 0}, dt), w = Tensor::zeros({1, 1, 0, 2}, dt);
+    Tensor b = Tensor::from_vector<double>({1, 2}).to(dt).set_requires_grad(true);
+    Tensor y = ops::conv2d(x, w, b);
+    ASSERT_EQ(y.shape(), (Shape{1, 2, 2, 2}));
+    EXPECT_EQ(y.to(DType::f64).to_vector<double>(), (std::vector<double>{1, 2, 1, 2, 1, 2, 1, 2}));
+    auto g = grad(ops::sum(y), {b});
+    EXPECT_EQ(g[0].to(DType::f64).to_vector<double>(), (std::vector<double>{4, 4}));
+    Tensor s = ops::conv2d(x, w, b, ops::Conv2DParams().activation(ops::Activation::sigmoid));
+    EXPECT_NEAR(s.to(DType::f64).to_vector<double>()[1], 1 / (1 + std::exp(-2.0)), 1e-6);
+  }
+}
+
+}  // namespace
