@@ -88,7 +88,10 @@ void reduce_kernel(Reduce kind, const T* x, T* y, int64_t k1, int64_t r, int64_t
     return static_cast<A>(acc + v);
   };
   auto finish = [&](A acc) {
-    if (kind == Reduce::mean) return static_cast<T>(r > 0 ? acc / static_cast<A>(r) : acc);
+    if (kind == Reduce::mean) {
+      if constexpr (std::is_floating_point_v<A>) return static_cast<T>(acc / static_cast<A>(r));  // r = 0: NaN
+      return static_cast<T>(r > 0 ? acc / static_cast<A>(r) : acc);
+    }
     return static_cast<T>(acc);
   };
   if (k2 == 1) {

@@ -162,3 +162,14 @@ TEST(Reduce, MaxMinPropagateNaNOnBothPaths) {
     expect_near(ops::min(m, {0}), want_min, 0, 0, "min axis 0");
   }
 }
+
+TEST(Reduce, MeanOverAnEmptyAxisIsNaN) {
+  // NumPy and TensorFlow: the mean of no elements is 0/0.
+  for (DType dt : {DType::f32, DType::f64}) {
+    Tensor m = ops::mean(Tensor::zeros({0, 3}, dt), {0});
+    ASSERT_EQ(m.shape(), (Shape{3}));
+    for (double v : values(m)) EXPECT_TRUE(std::isnan(v));
+    EXPECT_TRUE(std::isnan(ops::mean(Tensor::zeros({0}, dt)).item<double>()));
+  }
+  EXPECT_EQ(ops::sum(Tensor::zeros({0, 3}), {0}).to_vector<float>(), (std::vector<float>{0, 0, 0}));
+}
