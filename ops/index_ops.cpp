@@ -53,7 +53,7 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t stop, int64_t
   const int64_t n = x.shape()[a];
   auto clamp = [n](int64_t i) { return std::min(n, std::max<int64_t>(0, i < 0 ? i + n : i)); };
   const int64_t s0 = clamp(start), s1 = clamp(stop);
-  const int64_t count = s1 > s0 ? (s1 - s0 + step - 1) / step : 0;
+  const int64_t count = s1 > s0 ? (s1 - s0 - 1) / step + 1 : 0;  // no overflow for any step
   Shape shape = x.shape();
   shape[a] = count;
   Tensor out = Tensor::empty(shape, x.dtype());

@@ -108,3 +108,12 @@ TEST(ShapeOps, Errors) {
   EXPECT_EQ(error_of([&] { ops::slice(x, 0, 0, 1, 0); }), "slice: step 0 must be positive");
   EXPECT_EQ(error_of([&] { ops::transpose(Tensor::zeros({3})); }), "transpose: needs rank >= 2, got [3]");
 }
+
+TEST(ShapeOps, SliceWithAHugeStepTakesTheFirstElement) {
+  Tensor x = Tensor::from_vector<double>({1, 2, 3, 4, 5});
+  Tensor s = ops::slice(x, 0, 0, 5, INT64_MAX);  // (stop - start + step - 1) overflowed int64
+  EXPECT_EQ(s.shape(), (Shape{1}));
+  EXPECT_EQ(s.to_vector<double>(), (std::vector<double>{1}));
+  EXPECT_EQ(ops::slice(x, 0, 1, 5, INT64_MAX - 1).to_vector<double>(), (std::vector<double>{2}));
+  EXPECT_EQ(ops::slice(x, 0, 0, 5, 2).to_vector<double>(), (std::vector<double>{1, 3, 5}));
+}
