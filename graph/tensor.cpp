@@ -63,7 +63,11 @@ Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype)
 
 Tensor Tensor::arange(double start, double stop, double step, DType dtype) {
   KEEL_CHECK(step != 0, "arange: step is 0");
+  KEEL_CHECK(std::isfinite(start) && std::isfinite(stop) && std::isfinite(step), "arange(", start, ", ", stop, ", ",
+             step, "): start, stop and step must be finite");
   const double count = std::ceil((stop - start) / step);
+  KEEL_CHECK(count < 9.2e18, "arange(", start, ", ", stop, ", ", step, "): ", count,
+             " elements is more than a tensor can hold");
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
   Tensor t = empty({n}, dtype);
   dispatch_numeric(dtype, "arange", [&](auto z) {

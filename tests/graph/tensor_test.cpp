@@ -204,3 +204,17 @@ TEST(Variable, AssignInPlaceAndChecksShape) {
   Variable step("iterations", Tensor::scalar(0, DType::i64), false);
   EXPECT_FALSE(step.value().requires_grad());
 }
+
+TEST(Tensor, ArangeRefusesNonFiniteAndHugeRanges) {
+  auto error_of = [](double start, double stop) {
+    try {
+      Tensor::arange(start, stop);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(error_of(0, 1e30), "arange(0, 1e+30, 1): 1e+30 elements is more than a tensor can hold");
+  EXPECT_EQ(error_of(0, std::nan("")), "arange(0, nan, 1): start, stop and step must be finite");
+  EXPECT_EQ(Tensor::arange(0, 2.5).to_vector<float>(), (std::vector<float>{0, 1, 2}));
+}
