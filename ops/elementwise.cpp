@@ -222,15 +222,17 @@ Tensor extremum(const Tensor& a, const Tensor& b, Kind kind, const char* op) {
   if (should_record({a, b}))
     record(op, {a, b}, out, [as = SavedTensor(a), bs = SavedTensor(b), kind](const Tensor& g) {
       const Tensor &ad = as, &bd = bs;
-      Tensor to_b = kind == Kind::max ? less(ad, bd) : less(bd, ad);
+      // TensorFlow's MaximumGrad/MinimumGrad: a gets g where a >= b (a <= b), b the rest, so a NaN on
+      // either side (where comparisons are false) sends g to b.
+      Tensor to_a = kind == Kind::max ? greater_equal(ad, bd) : greater_equal(bd, ad);
       Tensor zero = Tensor::zeros({}, g.dtype());
-      return std::vector<Tensor>{to_shape(where(to_b, zero, g), ad.shape()),
-                                 to_shape(where(to_b, g, zero), bd.shape())};
+      return std::vector<Tensor>{to_shape(where(to_a, g, zero), ad.shape()),
+                                 to_shape(where(to_a, zero, g), bd.shape())};
     });
   return out;
 }
 
-enum class Cmp { eq, gt, lt };
+enum class Cmp { eq, gt, lt, ge };
 
 Tensor compare(const Tensor& a, const Tensor& b, Cmp cmp, const char* op) {
   check_pair(a, b, op);
@@ -241,6 +243,7 @@ Tensor compare(const Tensor& a, const Tensor& b, Cmp cmp, const char* op) {
       case Cmp::eq: binary_kernel<bool, T>(a, b, out, op, [](T x, T y) { return x == y; }); break;
       case Cmp::gt: binary_kernel<bool, T>(a, b, out, op, [](T x, T y) { return x > y; }); break;
       case Cmp::lt: binary_kernel<bool, T>(a, b, out, op, [](T x, T y) { return x < y; }); break;
+      case Cmp::ge: binary_kernel<bool, T>(a, b, out, op, [](T x, T y) { return x >= y; }); break;
     }
   });
   return out;
@@ -253,6 +256,7 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(a, b, Kind::m
 Tensor equal(const Tensor& a, const Tensor& b) { return compare(a, b, Cmp::eq, "equal"); }
 Tensor greater(const Tensor& a, const Tensor& b) { return compare(a, b, Cmp::gt, "greater"); }
 Tensor less(const Tensor& a, const Tensor& b) { return compare(a, b, Cmp::lt, "less"); }
+Tensor greater_equal(const Tensor& a, const Tensor& b) { return compare(a, b, Cmp::ge, "greater_equal"); }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   KEEL_CHECK(cond.defined(), "where: condition is undefined");

@@ -19,8 +19,8 @@ Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Tensor& b);
-Tensor maximum(const Tensor& a, const Tensor& b);  // gradient goes to a where a >= b
-Tensor minimum(const Tensor& a, const Tensor& b);  // gradient goes to a where a <= b
+Tensor maximum(const Tensor& a, const Tensor& b);  // gradient goes to a where a >= b, else b (so b for NaN)
+Tensor minimum(const Tensor& a, const Tensor& b);  // gradient goes to a where a <= b, else b (so b for NaN)
 
 // Scalar right-hand sides (the scalar takes the tensor's dtype).
 Tensor add(const Tensor& a, double b);
@@ -43,6 +43,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor equal(const Tensor& a, const Tensor& b);
 Tensor greater(const Tensor& a, const Tensor& b);
 Tensor less(const Tensor& a, const Tensor& b);
+Tensor greater_equal(const Tensor& a, const Tensor& b);
 
 // Converts dtype; differentiable between floating dtypes.
 Tensor cast(const Tensor& a, DType dtype);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 
+#include "keel/autodiff/backward.h"
 #include "keel/graph/node.h"
 #include "keel/ops/elementwise.h"
 #include "keel/ops/reduce.h"
@@ -203,5 +204,22 @@ TEST(Elementwise, NaNPropagatesOnBothPaths) {
       EXPECT_TRUE(std::isnan(y.data<float>()[5])) << name << " n=" << n;
       EXPECT_FALSE(std::isnan(y.data<float>()[6])) << name << " n=" << n;
     }
+  }
+}
+
+TEST(Elementwise, ExtremumGradientWithNaNGoesToTheSecondArgumentAsInTensorFlow) {
+  // TF's MaximumGrad routes g to x where x >= y, else to y; comparisons with NaN are false.
+  Tensor a = Tensor::from_vector<double>({1.0, 2.0}).set_requires_grad(true);
+  Tensor b = Tensor::from_vector<double>({std::nan(""), 2.0}).set_requires_grad(true);
+  for (bool is_max : {true, false}) {
+    Tensor y = is_max ? ops::maximum(a, b) : ops::minimum(a, b);
+    EXPECT_TRUE(std::isnan(y.to_vector<double>()[0]));
+    auto g = grad(ops::sum(y), {a, b});
+    EXPECT_EQ(g[0].to_vector<double>(), (std::vector<double>{0, 1})) << is_max;  // tie: to a
+    EXPECT_EQ(g[1].to_vector<double>(), (std::vector<double>{1, 0})) << is_max;
+    Tensor y2 = is_max ? ops::maximum(b, a) : ops::minimum(b, a);
+    auto g2 = grad(ops::sum(y2), {b, a});
+    EXPECT_EQ(g2[0].to_vector<double>(), (std::vector<double>{0, 1})) << is_max;  // NaN first: still to y
+    EXPECT_EQ(g2[1].to_vector<double>(), (std::vector<double>{1, 0})) << is_max;
   }
 }
