@@ -9,19 +9,13 @@
 #include "keel/ops/elementwise.h"
 #include "keel/ops/linalg.h"
 #include "keel/ops/reduce.h"
+#include "error_of.h"
 
 using namespace keel;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using keel::test::error_of;
 
 TEST(SavedVersion, AssignAfterRecordingIsAnErrorNamingTheOp) {
   Variable w("w", Tensor::from_vector<float>({1, 2, 3}));

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "keel/keras/layers/layers.h"
+#include "error_of.h"
 
 using namespace keel;
 using namespace keel::keras;
@@ -54,14 +55,7 @@ void expect_near(const Tensor& got, const std::vector<double>& want) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got.data<float>()[i], want[i], 1e-5) << i;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using keel::test::error_of;
 
 }  // namespace
 

@@ -6,20 +6,14 @@
 #include <functional>
 
 #include "keel/keras/layers/layers.h"
+#include "error_of.h"
 
 using namespace keel;
 using namespace keel::keras;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using keel::test::error_of;
 
 std::string sequential_json(const std::string& shape, const std::string& layer) {
   return R"({"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", )"

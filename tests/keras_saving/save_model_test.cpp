@@ -111,26 +111,30 @@ TEST(KerasSaveModel, OverwriteReplacesAndLeavesNoTemporaries) {
   EXPECT_EQ(entries, 1u);
 }
 
-TEST(KerasSaveModel, KilledSaveLeavesTheOldDirectoryIntact) {
-  ScratchDir dir;
-  const std::string path = dir.path("export");
-  auto old_model = functional_model(), new_model = functional_model();
-  save_model(*old_model, path);
+// Runs save_model(model, path) in a child that exits with 3 at `stage`; returns the child's exit code.
+int exit_code_of_save_killed_at(const Model& model, const std::string& path, const std::string& stage) {
   const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
   if (pid == 0) {
     try {
-      save_model(*new_model, path, [](const char* stage) {
-        if (std::string(stage) == "temp_written") ::_exit(3);  // killed before the swap
+      save_model(model, path, [&](const char* s) {
+        if (stage == s) ::_exit(3);
       });
     } catch (...) {
     }
     ::_exit(0);
   }
   int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 3);
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+TEST(KerasSaveModel, KilledSaveLeavesTheOldDirectoryIntact) {
+  ScratchDir dir;
+  const std::string path = dir.path("export");
+  auto old_model = functional_model(), new_model = functional_model();
+  save_model(*old_model, path);
+  // killed before the swap
+  ASSERT_EQ(exit_code_of_save_killed_at(*new_model, path, "temp_written"), 3);
   auto back = load_model(path);
   expect_same_model(*old_model, *back, input_batch({2, 6}));
 }
@@ -156,21 +160,8 @@ TEST(KerasSaveModel, OverwriteKeepsTheDirectorysOtherEntries) {
   EXPECT_EQ(read_text(path + "/my_notes.txt"), "epoch 3 looked best");
   EXPECT_EQ(read_text(path + "/ckpts/checkpoint"), "model_checkpoint_path: \"cp-0001.ckpt\"\n");
 
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    try {
-      save_model(*c, path, [](const char* stage) {
-        if (std::string(stage) == "moving_back") ::_exit(3);  // killed with the notes in the old directory
-      });
-    } catch (...) {
-    }
-    ::_exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 3);
+  // killed with the notes in the old directory
+  ASSERT_EQ(exit_code_of_save_killed_at(*c, path, "moving_back"), 3);
   expect_same_model(*c, *load_model(path), input_batch({2, 6}));
   EXPECT_FALSE(fs::exists(path + "/my_notes.txt"));  // in the killed save's temporary, not lost
   save_model(*a, path);
@@ -217,18 +208,20 @@ TEST(KerasSaveModel, HostileModelConfigsAreErrorsNamingTheFile) {
     return std::string("no error");
   };
   auto dense = [](nlohmann::json& c) -> nlohmann::json& { return c["config"]["layers"][1]["config"]; };
+  nlohmann::json original = nlohmann::json::parse(pb.model_config);
+  const std::string name = dense(original)["name"].get<std::string>();  // "dense", or "dense_N" after other tests
   EXPECT_EQ(load_with([&](nlohmann::json& c) { dense(c)["units"] = "four"; }, false),
-            "load_model: " + pb_path + ": model_config: layer config of Dense \"dense\": "
+            "load_model: " + pb_path + ": model_config: layer config of Dense \"" + name + "\": "
             "[json.exception.type_error.302] type must be number, but is string");
   EXPECT_EQ(load_with([&](nlohmann::json& c) { dense(c).erase("units"); }, true),
-            "load_model: " + dir.path("edited.h5") + ": model_config: layer config of Dense \"dense\": "
+            "load_model: " + dir.path("edited.h5") + ": model_config: layer config of Dense \"" + name + "\": "
             "[json.exception.out_of_range.403] key 'units' not found");
   const std::string huge = load_with([&](nlohmann::json& c) { dense(c)["units"] = int64_t{1} << 40; }, false);
-  EXPECT_EQ(huge.rfind("load_model: " + pb_path + ": model_config: Dense 'dense': weight 'dense/kernel' "
-                       "[6,1099511627776] would take 26388279066624 bytes, more than twice the ", 0), 0u) << huge;
+  EXPECT_EQ(huge.rfind("load_model: " + pb_path + ": model_config: Dense '" + name + "': weight '" + name +
+                       "/kernel' [6,1099511627776] would take 26388279066624 bytes, more than twice the ", 0), 0u) << huge;
   EXPECT_NE(huge.find(" bytes of weights in " + model_dir + "/variables and 1 MiB allow ("), std::string::npos);
   const std::string huge_h5 = load_with([&](nlohmann::json& c) { dense(c)["units"] = 100000000; }, true);
-  EXPECT_NE(huge_h5.find("weight 'dense/kernel' [6,100000000] would take 2400000000 bytes"), std::string::npos)
+  EXPECT_NE(huge_h5.find("weight '" + name + "/kernel' [6,100000000] would take 2400000000 bytes"), std::string::npos)
       << huge_h5;
   EXPECT_EQ(load_with([&](nlohmann::json& c) { c["class_name"] = 7; }, false),
             "load_model: " + pb_path + ": model_config: model config: [json.exception.type_error.302] type must be "

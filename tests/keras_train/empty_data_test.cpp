@@ -6,19 +6,13 @@
 
 #include "keel/keras/layers/layers.h"
 #include "keel/keras/optimizers.h"
+#include "error_of.h"
 
 using namespace keel;
 using namespace keel::keras;
 
 namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using keel::test::error_of;
 }  // namespace
 
 TEST(EmptyData, EvaluatePredictFitAndBatchesRaise) {

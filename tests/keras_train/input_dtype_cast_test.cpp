@@ -9,6 +9,7 @@
 #include "keel/keras/datasets/fashion_mnist.h"
 #include "keel/keras/layers/layers.h"
 #include "keel/keras/optimizers.h"
+#include "error_of.h"
 
 using namespace keel;
 using namespace keel::keras;
@@ -39,14 +40,7 @@ std::vector<float> flat(const std::vector<Tensor>& ts) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using keel::test::error_of;
 
 }  // namespace
 
