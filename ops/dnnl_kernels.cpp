@@ -88,8 +88,10 @@ void dnnl_eltwise(Eltwise alg, const Tensor& x, Tensor& y, float alpha, float be
   run(prim, {{DNNL_ARG_SRC, dnnl_glue::wrap(x, md)}, {DNNL_ARG_DST, dnnl_glue::wrap(y, md)}});
   // oneDNN's relu and clip are max/min instructions that return the bound for NaN, and its exp returns
   // inf: put NaN back where the input has it, as the plain kernels and TensorFlow give. Arithmetic
-  // algorithms (linear, square, abs, pow) propagate NaN by themselves.
-  if (alg != Eltwise::linear && alg != Eltwise::square && alg != Eltwise::abs && alg != Eltwise::pow) {
+  // algorithms (linear, square, abs, pow) propagate NaN by themselves. The common case (no NaN) costs
+  // one read-only scan of x, not a rewrite of y.
+  if (alg != Eltwise::linear && alg != Eltwise::square && alg != Eltwise::abs && alg != Eltwise::pow &&
+      has_nan(x)) {
     const float* px = x.data<float>();
     float* py = y.data<float>();
     simd_for(n, [px, py](int64_t i) { py[i] = px[i] != px[i] ? px[i] : py[i]; });

@@ -146,18 +146,21 @@ std::vector<Shape> unknown_batch(std::vector<Shape> shapes) {
   return shapes;
 }
 
-// An op error about a non-float32 input's dtype (the op's message names that dtype) raised inside a
-// layer's call: the message to throw instead, naming the layer and the input, or "" to rethrow as is.
-// A model casts its inputs to its Input dtype; a layer called directly does not (keel's layers compute
-// in float32 and do not cast).
-std::string dtype_error(const std::string& who, const std::vector<Tensor>& xs, const std::string& what) {
-  if (what.rfind(who, 0) == 0) return "";
-  for (const Tensor& x : xs) {
-    if (x.dtype() == DType::f32 || what.find(dtype_name(x.dtype())) == std::string::npos) continue;
-    return who + ": called on a " + dtype_name(x.dtype()) + " input " + shape_str(x.shape()) +
-           "; the layer computes in f32, cast the input first (" + what + ")";
+// Called while handling `e`, an error raised inside a layer's call: when it is an op's complaint about
+// a non-float32 input's dtype (the op's message names that dtype), throws an error naming the layer and
+// the input instead; otherwise rethrows `e`. A model casts its inputs to its Input dtype; a layer called
+// directly does not (keel's layers compute in float32 and do not cast).
+[[noreturn]] void rethrow_naming_dtype(const std::string& who, const Tensor* xs, size_t n, const Error& e) {
+  const std::string what = e.what();
+  if (what.rfind(who, 0) != 0) {
+    for (size_t i = 0; i < n; ++i) {
+      const Tensor& x = xs[i];
+      if (x.dtype() == DType::f32 || what.find(dtype_name(x.dtype())) == std::string::npos) continue;
+      throw Error(who + ": called on a " + dtype_name(x.dtype()) + " input " + shape_str(x.shape()) +
+                  "; the layer computes in f32, cast the input first (" + what + ")");
+    }
   }
-  return "";
+  throw;
 }
 }  // namespace
 
@@ -170,9 +173,7 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
   try {
     return call(x, training);
   } catch (const Error& e) {
-    const std::string msg = dtype_error(describe(), {x}, e.what());
-    if (msg.empty()) throw;
-    throw Error(msg);
+    rethrow_naming_dtype(describe(), &x, 1, e);
   }
 }
 
@@ -188,9 +189,7 @@ std::vector<Tensor> Layer::operator()(const std::vector<Tensor>& xs, bool traini
   try {
     return call_multi(xs, training);
   } catch (const Error& e) {
-    const std::string msg = dtype_error(describe(), xs, e.what());
-    if (msg.empty()) throw;
-    throw Error(msg);
+    rethrow_naming_dtype(describe(), xs.data(), xs.size(), e);
   }
 }
 
