@@ -38,8 +38,23 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   uint64_t keep_from = UINT64_MAX;
   for (const GradientTape* t : g_live_tapes)
     if (t != this && (t->persistent_ || !t->used_)) keep_from = std::min(keep_from, t->first_sequence_nr_);
-  return detail::grad_keeping(target, sources, output_gradient, /*retain_graph=*/persistent_,
-                              /*zeros_for_unconnected=*/true, keep_from);
+  std::vector<Tensor> grads = detail::grad_keeping(target, sources, output_gradient, /*retain_graph=*/persistent_,
+                                                   /*zeros_for_unconnected=*/true, keep_from);
+  if (keep_from != UINT64_MAX && target.requires_grad()) mark_not_differentiable(grads);
+  return grads;
+}
+
+// An outer tape that may still compute a gradient could be asked to differentiate these results
+// (TensorFlow's nested tapes give second derivatives that way). Backward functions here run with
+// recording off, so that path would contribute silently nothing: the results get a node that refuses.
+void GradientTape::mark_not_differentiable(std::vector<Tensor>& grads) {
+  for (size_t i = 0; i < grads.size(); ++i) {
+    record("GradientTape::gradient", std::vector<Tensor>{}, grads[i], [i](const Tensor&) -> std::vector<Tensor> {
+      KEEL_FAIL("GradientTape::gradient: a tape is differentiating through the gradient another (nested) tape ",
+                "returned for its source ", i, "; keel computes first derivatives only (no second-order ",
+                "gradients), so that path would contribute nothing instead of its true value");
+    });
+  }
 }
 
 std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Variable>& sources,

@@ -9,6 +9,9 @@
 // values of what it went through, except what another live tape on this thread recorded and may still
 // need (two tapes over a shared subgraph, as in TensorFlow's DCGAN: gen_tape.gradient, then
 // disc_tape.gradient).
+//
+// Gradients are first-order only. Where TensorFlow nests tapes for a second derivative, a tape that
+// reaches the gradient a nested tape returned fails with an error saying so (never a silent zero).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +39,7 @@ class GradientTape {
                                const Tensor& output_gradient = Tensor());
 
  private:
+  static void mark_not_differentiable(std::vector<Tensor>& grads);
   // Nodes numbered from here on were recorded while this tape was live.
   uint64_t first_sequence_nr_;
   bool persistent_;
