@@ -250,8 +250,11 @@ Tensor conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, const C
   KEEL_CHECK(p.stride_h >= 1 && p.stride_w >= 1 && p.dilation_h >= 1 && p.dilation_w >= 1,
              "conv2d: strides (", p.stride_h, ",", p.stride_w, ") and dilation (", p.dilation_h, ",",
              p.dilation_w, ") must be >= 1");
-  // Activations whose derivative needs their input (or a whole row, softmax) run after a linear convolution.
-  if (!fusable(p.act)) return activate(conv2d(x, kernel, bias, Conv2DParams(p).activation(Activation::linear)), p.act);
+  // Activations whose derivative needs their input (or a whole row, softmax) run after a linear
+  // convolution; so do all of them when an f32 input is not finite (the post-op would lose a NaN).
+  if (!fusable(p.act) ||
+      (p.act != Activation::linear && x.dtype() == DType::f32 && !linalg_detail::post_op_safe(x, kernel, bias)))
+    return activate(conv2d(x, kernel, bias, Conv2DParams(p).activation(Activation::linear)), p.act);
   KEEL_CHECK(kernel.size(0) >= 1 && kernel.size(1) >= 1, "conv2d: empty kernel ", shape_str(kernel.shape()));
   const ConvGeometry gh = conv_geometry(x.size(1), kernel.size(0), p.stride_h, p.dilation_h, p.pad);
   const ConvGeometry gw = conv_geometry(x.size(2), kernel.size(1), p.stride_w, p.dilation_w, p.pad);

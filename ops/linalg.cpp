@@ -66,9 +66,13 @@ Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias, Activati
   out_shape.back() = units;
 
   // f32 fuses bias and the activation into the oneDNN matmul, unless the backward needs the
-  // pre-activation (swish, gelu) or oneDNN lacks the activation as a post-op (softmax, softsign).
+  // pre-activation (swish, gelu), oneDNN lacks the activation as a post-op (softmax, softsign), or an
+  // input is not finite (the post-op would lose a NaN; see post_op_safe). relu is never fused: oneDNN's
+  // is a max that turns NaN into 0, and one vectorized pass over the [rows, units] output costs less
+  // than post_op_safe's scan of x and the kernel (rows * units against (rows + units) * in elements).
   Tensor y2, z2;
-  if (x.dtype() == DType::f32 && fusable(activation) && (!recording || grad_from_output(activation))) {
+  if (x.dtype() == DType::f32 && fusable(activation) && activation != Activation::relu &&
+      (!recording || grad_from_output(activation)) && post_op_safe(x2, kernel, bias)) {
     y2 = matmul_kernel(x2, kernel, plan, bias.defined() ? bias.detach() : Tensor(), activation);
   } else {
     y2 = matmul_kernel(x2, kernel, plan, bias.defined() ? bias.detach() : Tensor());

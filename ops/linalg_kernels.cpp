@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "keel/ops/detail/dnnl_kernels.h"
 #include "keel/ops/detail/linalg_kernels.h"
 #include "keel/ops/dnnl.h"
 
@@ -203,6 +204,11 @@ MatmulPlan plan_matmul(const Shape& a, const Shape& b, bool ta, bool tb, const c
   p.out.push_back(p.n);
   checked_numel(p.out, op);
   return p;
+}
+
+bool post_op_safe(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return !ops::detail::has_non_finite(x) && !ops::detail::has_non_finite(w) &&
+         !(b.defined() && ops::detail::has_non_finite(b));
 }
 
 bool fusable(Activation a) {

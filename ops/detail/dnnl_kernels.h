@@ -26,6 +26,8 @@ void dnnl_binary(Binary alg, const Tensor& a, const Tensor& b, Tensor& out);
 void dnnl_softmax(const Tensor& x, Tensor& y, int64_t outer, int64_t classes, int64_t inner, bool log);
 // True when the f32 tensor x holds a NaN (a parallel scan).
 bool has_nan(const Tensor& x);
+// True when the f32 tensor x holds a NaN or an infinity (a parallel scan).
+bool has_non_finite(const Tensor& x);
 // y[k1, k2] = reduce over r of x[k1, r, k2]. oneDNN's max/min drop NaN: callers check has_nan first.
 void dnnl_reduce(Reduce alg, const Tensor& x, Tensor& y, int64_t k1, int64_t r, int64_t k2);
 

@@ -34,6 +34,11 @@ Tensor matmul_kernel(const Tensor& a, const Tensor& b, const MatmulPlan& p, cons
 
 // True when dense can fuse `a` into the f32 matmul as a oneDNN eltwise post-op.
 bool fusable(Activation a);
+// True when x, w and b (f32; b may be undefined) hold no NaN or infinity, so a oneDNN eltwise post-op
+// gives what the plain activation gives. The post-ops are max/min and exp approximations that turn NaN
+// into 0 or inf (relu(NaN) = 0, where TensorFlow gives NaN); a NaN pre-activation comes only from a
+// non-finite input or from an overflow inside the product. Callers fuse only when this holds.
+bool post_op_safe(const Tensor& x, const Tensor& w, const Tensor& b);
 // True when the gradient of `a` can be computed from its output alone.
 bool grad_from_output(Activation a);
 

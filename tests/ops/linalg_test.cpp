@@ -277,3 +277,32 @@ TEST(Dense, ErrorMessages) {
   EXPECT_EQ(error_of([] { ops::dense(Tensor::zeros({32, 4}), Tensor::zeros({4, 10, 1}), Tensor()); }),
             "dense: [32,4] x [4,10,1]: kernel must have rank 2");
 }
+
+// oneDNN's post-ops turn NaN into 0 (relu is a max) or inf; TensorFlow's Dense gives NaN. A NaN in x
+// must reach every unit of its row, and a NaN in w every row of its unit, for every activation, fused
+// or not, recording or not.
+TEST(Dense, NaNInAnInputReachesTheOutputForEveryActivation) {
+  Generator gen(8);
+  for (Activation act : kAll)
+    for (bool recording : {false, true})
+      for (bool in_kernel : {false, true}) {
+        SCOPED_TRACE("activation #" + std::to_string(static_cast<int>(act)) + (recording ? " recording" : "") +
+                     (in_kernel ? " NaN in kernel" : " NaN in x"));
+        Tensor x = Tensor::uniform({4, 5}, gen, -2, 2);
+        Tensor w = Tensor::uniform({5, 3}, gen, -1, 1);
+        Tensor b = Tensor::uniform({3}, gen, -1, 1);
+        (in_kernel ? w.data<float>()[2 * 3 + 1] : x.data<float>()[1 * 5 + 2]) = std::nanf("");
+        Tensor y = ops::dense(recording ? x.clone().set_requires_grad() : x, w, b, act);
+        const Tensor want = ref_dense(x, w, b, act);
+        for (int64_t r = 0; r < 4; ++r)
+          for (int64_t j = 0; j < 3; ++j) {
+            const float got = y.data<float>()[r * 3 + j];
+            const bool nan_expected = in_kernel ? (j == 1 || act == Activation::softmax) : r == 1;
+            if (nan_expected)
+              EXPECT_TRUE(std::isnan(got)) << "row " << r << " unit " << j << " is " << got;
+            else
+              EXPECT_NEAR(got, want.data<double>()[r * 3 + j], 2e-5 * (1 + std::fabs(want.data<double>()[r * 3 + j])))
+                  << "row " << r << " unit " << j;
+          }
+      }
+}

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "keel/autodiff/backward.h"
 #include "keel/autodiff/gradcheck.h"
 #include "keel/ops/conv.h"
@@ -206,3 +208,28 @@ TEST(Conv2D, ZeroInputChannelsGiveTheActivatedBias) {
 }
 
 }  // namespace
+
+// oneDNN's eltwise post-ops turn NaN into 0 (relu is a max) or inf: with a NaN in the image, conv2d with
+// a fused activation must give what the linear convolution followed by the activation gives (NaN
+// wherever a window covers the NaN pixel), as TensorFlow does.
+TEST(Conv2D, NaNPixelReachesEveryWindowThatCoversIt) {
+  for (auto act : {ops::Activation::relu, ops::Activation::sigmoid, ops::Activation::tanh, ops::Activation::elu}) {
+    Generator gen(12);
+    Tensor x = rnd({1, 6, 6, 2}, gen, -1, 1, DType::f32);
+    Tensor k = rnd({3, 3, 2, 4}, gen, -1, 1, DType::f32), b = rnd({4}, gen, -1, 1, DType::f32);
+    x.data<float>()[(2 * 6 + 3) * 2 + 1] = std::nanf("");
+    const auto p = ops::Conv2DParams().padding("same").activation(act);
+    Tensor got = ops::conv2d(x, k, b, p);
+    Tensor want = ops::activate(ops::conv2d(x, k, b, ops::Conv2DParams().padding("same")), act);
+    int64_t nans = 0;
+    for (int64_t i = 0; i < got.numel(); ++i) {
+      const float g = got.data<float>()[i], w = want.data<float>()[i];
+      nans += std::isnan(w);
+      if (std::isnan(w))
+        EXPECT_TRUE(std::isnan(g)) << ops::activation_name(act) << " at " << i << ": " << g;
+      else
+        EXPECT_NEAR(g, w, 1e-5) << ops::activation_name(act) << " at " << i;
+    }
+    EXPECT_EQ(nans, 9 * 4) << ops::activation_name(act);  // the 3x3 windows around (2, 3), all 4 filters
+  }
+}
