@@ -65,6 +65,7 @@ class Model : public LayerImpl<Model> {
   // Casts each input to its Input's dtype first (Keras's _conform_to_reference_input: float64 or uint8
   // data into a float32 model), so fit/evaluate/predict take any numeric x.
   std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
+  bool autocast() const override { return false; }  // inputs conform to their Input dtypes instead
   void build_multi(const std::vector<Shape>& input_shapes) override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
   std::vector<std::shared_ptr<Layer>> sublayers() const override { return layers(); }

@@ -27,6 +27,7 @@ class Embedding : public LayerImpl<Embedding> {
   Embedding(int64_t input_dim, int64_t output_dim) : Embedding(EmbeddingOptions(input_dim, output_dim)) {}
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& ids, bool training) override;
+  bool autocast() const override { return false; }  // ids, not values
   Shape compute_output_shape(const Shape& input_shape) const override;
   Json get_config() const override;
   const Variable& embeddings() const { return embeddings_; }

@@ -26,6 +26,7 @@ class InputLayer : public LayerImpl<InputLayer> {
   InputLayer(const Shape& batch_input_shape, DType dtype = DType::f32, const std::string& name = "");
   Tensor call(const Tensor& x, bool training) override;
   DType compute_output_dtype(const std::vector<DType>&) const override { return dtype_; }
+  bool autocast() const override { return false; }  // it has a dtype of its own
   Json get_config() const override;
   DType dtype() const { return dtype_; }
   // The symbolic tensor this layer produces (its node 0). The layer must be owned by a shared_ptr.

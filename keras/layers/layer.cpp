@@ -6,6 +6,7 @@
 #include "keel/graph/error.h"
 #include "keel/keras/layers/backend.h"
 #include "keel/keras/layers/weight_budget.h"
+#include "keel/ops/elementwise.h"
 
 namespace keel::keras {
 
@@ -146,10 +147,17 @@ std::vector<Shape> unknown_batch(std::vector<Shape> shapes) {
   return shapes;
 }
 
+// x cast to float32 when it is another floating dtype and the layer autocasts (differentiable: the
+// gradient flows back in x's dtype).
+Tensor autocast_input(const Layer& layer, const Tensor& x) {
+  if (!layer.autocast() || x.dtype() == DType::f32 || !is_floating(x.dtype())) return x;
+  return ops::cast(x, DType::f32);
+}
+
 // Called while handling `e`, an error raised inside a layer's call: when it is an op's complaint about
 // a non-float32 input's dtype (the op's message names that dtype), throws an error naming the layer and
-// the input instead; otherwise rethrows `e`. A model casts its inputs to its Input dtype; a layer called
-// directly does not (keel's layers compute in float32 and do not cast).
+// the input instead; otherwise rethrows `e`. Floating inputs are cast before the call (autocast), so
+// this is for integer inputs to layers that compute on values (Dense on int32 ids, say).
 [[noreturn]] void rethrow_naming_dtype(const std::string& who, const Tensor* xs, size_t n, const Error& e) {
   const std::string what = e.what();
   if (what.rfind(who, 0) != 0) {
@@ -171,7 +179,7 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
   maybe_build(unknown_batch(shapes));
   check_input_spec(shapes);
   try {
-    return call(x, training);
+    return call(autocast_input(*this, x), training);
   } catch (const Error& e) {
     rethrow_naming_dtype(describe(), &x, 1, e);
   }
@@ -187,7 +195,10 @@ std::vector<Tensor> Layer::operator()(const std::vector<Tensor>& xs, bool traini
   maybe_build(unknown_batch(shapes));
   check_input_spec(shapes);
   try {
-    return call_multi(xs, training);
+    std::vector<Tensor> cast;
+    cast.reserve(xs.size());
+    for (const Tensor& x : xs) cast.push_back(autocast_input(*this, x));
+    return call_multi(cast, training);
   } catch (const Error& e) {
     rethrow_naming_dtype(describe(), xs.data(), xs.size(), e);
   }

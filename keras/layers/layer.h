@@ -112,6 +112,10 @@ class Layer : public Trackable {
   virtual Shape compute_output_shape(const Shape& input_shape) const;  // default: identity
   virtual std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const;
   virtual DType compute_output_dtype(const std::vector<DType>& input_dtypes) const;  // default f32
+  // Keras's autocast: operator() casts a floating input of another dtype (f64) to float32, the dtype
+  // keel's layers compute in, before call(); integer inputs pass unchanged. False for layers whose
+  // input is not a value (Embedding's ids) and for models (they conform inputs to their Input dtypes).
+  virtual bool autocast() const { return true; }
   // Keras's config: {"name", "trainable", "dtype", ["batch_input_shape"], ...layer arguments}.
   virtual Json get_config() const;
   // Sublayers whose weights this layer owns (models, wrappers).

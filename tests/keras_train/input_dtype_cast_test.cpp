@@ -1,6 +1,7 @@
 // Models cast numeric inputs to their Input's dtype (tf.keras's _conform_to_reference_input): fit,
 // evaluate and predict take float64 or uint8 x (Fashion-MNIST's raw images) and give what float32 x
-// gives; a layer called directly on the wrong dtype fails naming itself.
+// gives; a layer called directly casts a float64 input (Keras's autocast) and names itself when an
+// integer input does not fit.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "keel/keras/datasets/fashion_mnist.h"
 #include "keel/keras/layers/layers.h"
 #include "keel/keras/optimizers.h"
+#include "keel/ops/reduce.h"
 #include "error_of.h"
 
 using namespace keel;
@@ -72,10 +74,27 @@ TEST(InputDtypeCast, FunctionalModelCastsToItsInputDtype) {
   EXPECT_EQ(flat({y}), flat({m(data(DType::f32))}));
 }
 
-TEST(InputDtypeCast, LayerCalledDirectlyOnF64NamesItself) {
-  layers::Dense dense(layers::DenseOptions(4).name("dense_direct"));
-  const std::string e = error_of([&] { dense(data(DType::f64)); });
-  EXPECT_EQ(e.rfind("Dense 'dense_direct': called on a f64 input [6,3]; the layer computes in f32, cast the input "
+// Keras's autocast: a layer called directly on float64 computes in float32 and differentiates back to
+// the float64 input; an integer input is not cast, and the error names the layer.
+TEST(InputDtypeCast, LayerCalledDirectlyOnF64CastsLikeKeras) {
+  layers::Dense dense(layers::DenseOptions(4).name("dense_direct").kernel_initializer(
+      std::make_shared<initializers::GlorotUniform>(3)));
+  Tensor x64 = data(DType::f64).set_requires_grad();
+  const Tensor y = dense(x64);
+  EXPECT_EQ(y.dtype(), DType::f32);
+  EXPECT_EQ(flat({y}), flat({dense(data(DType::f32))}));
+  ops::sum(y).backward();
+  ASSERT_TRUE(x64.grad().defined());
+  EXPECT_EQ(x64.grad().dtype(), DType::f64);
+  // d sum(x W) / dx[r, i] = sum_j W[i, j], the same for every row.
+  const Tensor w = dense.get_weights()[0];
+  for (int64_t i = 0; i < 3; ++i) {
+    double want = 0;
+    for (int64_t j = 0; j < 4; ++j) want += w.data<float>()[i * 4 + j];
+    EXPECT_NEAR(x64.grad().data<double>()[5 * 3 + i], want, 1e-6) << i;
+  }
+  const std::string e = error_of([&] { dense(data(DType::i32)); });
+  EXPECT_EQ(e.rfind("Dense 'dense_direct': called on a i32 input [6,3]; the layer computes in f32, cast the input "
                     "first (",
                     0),
             0u)
