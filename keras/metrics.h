@@ -35,6 +35,9 @@ class Metric : public Trackable {
  public:
   ~Metric() override;
   const std::string& name() const { return name_; }
+  // compile() prefixes the output's name for a model with several outputs ("class_accuracy"), as Keras
+  // renames the metrics it is given.
+  void set_name(std::string name) { name_ = std::move(name); }
   virtual std::string class_name() const = 0;
   // total / count in f32, as Keras's div_no_nan (0 when count is 0).
   double result() const;

@@ -1,8 +1,9 @@
 #include "keel/keras/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <numeric>
+#include <optional>
 
 #include "keel/autodiff/backward.h"
 #include "keel/graph/error.h"
@@ -13,64 +14,9 @@
 
 namespace keel::keras {
 
-namespace detail {
-
-namespace {
-size_t row_bytes(const Tensor& x, const char* what) {
-  KEEL_CHECK(x.defined() && x.dim() >= 1, what, ": expected a tensor with a batch axis, got ",
-             x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
-  KEEL_CHECK(x.dtype() != DType::string, what, ": string tensors are not supported as model data");
-  const int64_t rows = x.size(0);
-  return rows == 0 ? 0 : static_cast<size_t>(x.numel() / rows) * dtype_size(x.dtype());
-}
-Shape with_rows(const Shape& s, int64_t rows) {
-  Shape out = s;
-  out[0] = rows;
-  return out;
-}
-}  // namespace
-
-Tensor take_rows(const Tensor& x, int64_t begin, int64_t end) {
-  const size_t rb = row_bytes(x, "take_rows");
-  KEEL_CHECK(0 <= begin && begin <= end && end <= x.size(0), "take_rows: rows [", begin, ", ", end, ") of ",
-             shape_str(x.shape()));
-  Tensor out = Tensor::uninitialized(with_rows(x.shape(), end - begin), x.dtype());
-  if (rb > 0 && end > begin)
-    std::memcpy(out.raw_data(), static_cast<const char*>(x.raw_data()) + static_cast<size_t>(begin) * rb,
-                static_cast<size_t>(end - begin) * rb);
-  return out;
-}
-
-Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& index, int64_t begin, int64_t end) {
-  const size_t rb = row_bytes(x, "gather_rows");
-  Tensor out = Tensor::uninitialized(with_rows(x.shape(), end - begin), x.dtype());
-  const char* src = static_cast<const char*>(x.raw_data());
-  char* dst = static_cast<char*>(out.raw_data());
-  for (int64_t i = begin; i < end; ++i) {
-    const int64_t r = index[static_cast<size_t>(i)];
-    KEEL_CHECK(0 <= r && r < x.size(0), "gather_rows: row ", r, " of ", shape_str(x.shape()));
-    if (rb > 0) std::memcpy(dst + static_cast<size_t>(i - begin) * rb, src + static_cast<size_t>(r) * rb, rb);
-  }
-  return out;
-}
-
-std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int epoch) {
-  std::vector<int64_t> perm(static_cast<size_t>(n));
-  std::iota(perm.begin(), perm.end(), 0);
-  Generator gen(seed);
-  gen.set_state({seed, static_cast<uint64_t>(epoch) << 32});
-  for (int64_t i = n - 1; i > 0; --i) {
-    const auto j = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(i + 1)));
-    std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
-  }
-  return perm;
-}
-
-}  // namespace detail
-
 namespace {
 
-void check_xy(const Tensor& x, const Tensor& y, const char* what) {
+void check_xy(const Tensor& x, const Tensor& y, const std::string& what) {
   KEEL_CHECK(x.defined() && y.defined(), what, ": x and y must be defined");
   KEEL_CHECK(x.dim() >= 1 && y.dim() >= 1 && x.size(0) == y.size(0), what, ": x ", shape_str(x.shape()), " and y ",
              shape_str(y.shape()), " must have the same number of samples (first axis)");
@@ -80,6 +26,32 @@ void check_xy(const Tensor& x, const Tensor& y, const char* what) {
 int64_t batches(int64_t n, int64_t batch_size, int64_t steps) {
   const int64_t all = (n + batch_size - 1) / batch_size;
   return steps > 0 ? std::min(steps, all) : all;
+}
+
+// "input 'image'", or `unnamed` ("x") for a model that names none.
+std::string label_of(const std::vector<std::string>& names, size_t i, const char* role, const char* unnamed) {
+  return names.empty() ? std::string(unnamed) : std::string(role) + " '" + names[i] + "'";
+}
+
+// Appends one predicted batch to `out` (allocated for every sample at the first batch).
+void append_batch(Tensor& out, int64_t& rows, const Tensor& yb, int64_t batch_rows, int64_t total_rows,
+                  int64_t step, const std::string& label) {
+  KEEL_CHECK(yb.dim() >= 1 && yb.size(0) == batch_rows, "predict: the model returned ", shape_str(yb.shape()), label,
+             " for a batch of ", batch_rows);
+  if (!out.defined()) {
+    Shape s = yb.shape();
+    s[0] = total_rows;
+    out = Tensor::empty(s, yb.dtype());
+  }
+  KEEL_CHECK(yb.dtype() == out.dtype() && Shape(yb.shape().begin() + 1, yb.shape().end()) ==
+                                              Shape(out.shape().begin() + 1, out.shape().end()),
+             "predict: batch ", step, " gave ", shape_str(yb.shape()), label, ", earlier batches ",
+             shape_str(out.shape()));
+  const size_t bytes = static_cast<size_t>(yb.numel()) * dtype_size(yb.dtype());
+  if (bytes > 0)
+    std::memcpy(static_cast<char*>(out.raw_data()) + static_cast<size_t>(rows) * (bytes / static_cast<size_t>(yb.size(0))),
+                yb.raw_data(), bytes);
+  rows += yb.size(0);
 }
 
 }  // namespace
@@ -99,12 +71,12 @@ void Trainer::rebind(TrainableModel model) {
 
 void Trainer::compile(const CompileOptions& options) {
   KEEL_CHECK(options.optimizer(), "compile: no optimizer given");
-  KEEL_CHECK(options.loss(), "compile: no loss given");
+  KEEL_CHECK(options.has_loss(), "compile: no loss given");
+  CompiledOutputs outputs(options, model_.output_names);  // throws before anything changes
   compile_options_ = options;
   optimizer_ = options.optimizer();
-  loss_ = options.loss();
+  outputs_ = std::move(outputs);
   loss_tracker_ = std::make_shared<Mean>("loss");
-  metrics_ = options.build_metrics();
 }
 
 void Trainer::check_compiled(const char* what) const {
@@ -114,7 +86,7 @@ void Trainer::check_compiled(const char* what) const {
 std::vector<std::shared_ptr<Metric>> Trainer::metrics() const {
   std::vector<std::shared_ptr<Metric>> out;
   if (loss_tracker_) out.push_back(loss_tracker_);
-  for (const auto& m : metrics_) out.push_back(m);
+  for (const auto& m : outputs_.metrics()) out.push_back(m);
   return out;
 }
 
@@ -134,16 +106,57 @@ Logs Trainer::current_logs() const {
   return logs;
 }
 
-Logs Trainer::train_step(const Tensor& x, const Tensor& y) {
-  Tensor y_pred, loss;
+std::vector<Tensor> Trainer::resolve_x(const Arrays& x, const std::string& what) const {
+  std::vector<Tensor> xs = x.in_order(model_.input_names, what, "x", "input");
+  if (xs.size() == 1) return xs;
+  std::vector<LabelledArray> labelled;
+  for (size_t i = 0; i < xs.size(); ++i) labelled.push_back({label_of(model_.input_names, i, "input", "x"), xs[i]});
+  check_same_samples(labelled, what);
+  return xs;
+}
+
+Trainer::Data Trainer::resolve(const Arrays& x, const Arrays& y, const std::string& what) const {
+  Data d{x.in_order(model_.input_names, what, "x", "input"), y.in_order(model_.output_names, what, "y", "output")};
+  if (d.x.size() == 1 && d.y.size() == 1) {
+    check_xy(d.x[0], d.y[0], what);  // one input and one output: the messages as before
+    return d;
+  }
+  std::vector<LabelledArray> labelled;
+  for (size_t i = 0; i < d.x.size(); ++i) labelled.push_back({label_of(model_.input_names, i, "input", "x"), d.x[i]});
+  for (size_t i = 0; i < d.y.size(); ++i) labelled.push_back({label_of(model_.output_names, i, "output", "y"), d.y[i]});
+  check_same_samples(labelled, what);
+  KEEL_CHECK(d.samples() > 0, what, ": ", labelled[0].label, " ", shape_str(d.x[0].shape()),
+             " has no samples; expected non-empty arrays");
+  return d;
+}
+
+std::vector<Tensor> Trainer::forward(const std::vector<Tensor>& xs, bool training) {
+  if (!multi_io()) return {model_.forward(xs.at(0), training)};
+  KEEL_CHECK(model_.forward_multi != nullptr, "Trainer: a model with inputs ", quoted_names(model_.input_names),
+             " and outputs ", quoted_names(model_.output_names), " needs forward_multi");
+  std::vector<Tensor> ys = model_.forward_multi(xs, training);
+  KEEL_CHECK(ys.size() == std::max<size_t>(model_.output_names.size(), 1), "Trainer: the model returned ",
+             ys.size(), " outputs, expected ", model_.output_names.size(), " (", quoted_names(model_.output_names),
+             ")");
+  return ys;
+}
+
+Logs Trainer::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+  std::vector<Tensor> y_pred, per_output;
+  Tensor loss;
   {
     EnableGradGuard grad_mode;
-    y_pred = model_.forward(x, /*training=*/true);
-    loss = (*loss_)(y, y_pred);
+    y_pred = forward(x, /*training=*/true);
+    loss = outputs_.total_loss(y, y_pred, per_output);
   }
   // After the forward pass, as Keras reads them inside the tape: a model built by its first call
   // (a Sequential without input_shape) has no variables before it.
   const std::vector<Variable> vars = model_.trainable_variables();
+  if (outputs_.size() > 1) {
+    for (size_t i = 0; i < per_output.size(); ++i)
+      KEEL_CHECK(!per_output[i].defined() || per_output[i].numel() == 1, "fit: the loss of output '",
+                 outputs_.outputs()[i].name, "' must reduce to a scalar, got ", shape_str(per_output[i].shape()));
+  }
   KEEL_CHECK(loss.numel() == 1, "fit: the loss must reduce to a scalar, got ", shape_str(loss.shape()));
   std::vector<Tensor> sources;
   sources.reserve(vars.size());
@@ -153,70 +166,85 @@ Logs Trainer::train_step(const Tensor& x, const Tensor& y) {
   else grads.resize(vars.size());
   optimizer_->apply_gradients(grads, vars);
   NoGradGuard no_grad;
-  loss_tracker_->update_state(loss.item<double>(), static_cast<double>(x.size(0)));
-  const Tensor pred = y_pred.detach();
-  for (const auto& m : metrics_) m->update_state(y, pred);
+  const auto batch = static_cast<double>(x.at(0).size(0));
+  loss_tracker_->update_state(loss.item<double>(), batch);
+  for (auto& p : y_pred) p = p.detach();
+  outputs_.update(per_output, y, y_pred, batch);
   return current_logs();
 }
 
-Logs Trainer::test_step(const Tensor& x, const Tensor& y) {
+Logs Trainer::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
   NoGradGuard no_grad;
-  const Tensor y_pred = model_.forward(x, /*training=*/false);
-  const Tensor loss = (*loss_)(y, y_pred);
-  loss_tracker_->update_state(loss.item<double>(), static_cast<double>(x.size(0)));
-  for (const auto& m : metrics_) m->update_state(y, y_pred);
+  const std::vector<Tensor> y_pred = forward(x, /*training=*/false);
+  std::vector<Tensor> per_output;
+  const Tensor loss = outputs_.total_loss(y, y_pred, per_output);
+  const auto batch = static_cast<double>(x.at(0).size(0));
+  loss_tracker_->update_state(loss.item<double>(), batch);
+  outputs_.update(per_output, y, y_pred, batch);
   return current_logs();
 }
 
-Logs Trainer::train_on_batch(const Tensor& x, const Tensor& y) {
+Logs Trainer::train_on_batch(const Arrays& x, const Arrays& y) {
   check_compiled("train_on_batch");
-  check_xy(x, y, "train_on_batch");
+  const Data d = resolve(x, y, "train_on_batch");
   reset_metrics();
-  return train_step(x, y);
+  return train_step(d.x, d.y);
 }
 
-Logs Trainer::test_on_batch(const Tensor& x, const Tensor& y) {
+Logs Trainer::test_on_batch(const Arrays& x, const Arrays& y) {
   check_compiled("test_on_batch");
-  check_xy(x, y, "test_on_batch");
+  const Data d = resolve(x, y, "test_on_batch");
   reset_metrics();
-  return test_step(x, y);
+  return test_step(d.x, d.y);
 }
 
-Logs Trainer::run_evaluation(const Tensor& x, const Tensor& y, int64_t batch_size, int64_t steps,
-                             CallbackList& callbacks) {
+Logs Trainer::run_evaluation(const Data& data, int64_t batch_size, int64_t steps, CallbackList& callbacks) {
   reset_metrics();
   Logs logs = current_logs();
   callbacks.on_test_begin();
-  const int64_t n = x.size(0);
+  const int64_t n = data.samples();
   const int64_t count = batches(n, batch_size, steps);
   for (int64_t step = 0; step < count; ++step) {
     callbacks.on_test_batch_begin(step);
     const int64_t begin = step * batch_size, end = std::min(n, begin + batch_size);
-    logs = test_step(detail::take_rows(x, begin, end), detail::take_rows(y, begin, end));
+    logs = test_step(detail::rows_of(data.x, {}, begin, end), detail::rows_of(data.y, {}, begin, end));
     callbacks.on_test_batch_end(step, logs);
   }
   callbacks.on_test_end(logs);
   return logs;
 }
 
-Logs Trainer::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
+Logs Trainer::evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& options) {
   check_compiled("evaluate");
-  check_xy(x, y, "evaluate");
+  const Data d = resolve(x, y, "evaluate");
   KEEL_CHECK(options.batch_size() > 0, "evaluate: batch_size must be positive, got ", options.batch_size());
   CallbackList callbacks(options.callbacks());
   if (options.verbose() != 0) callbacks.append(std::make_shared<ProgbarLogger>(options.progbar()));
   control_.weights = model_.weights;
   callbacks.set_control(&control_);
   callbacks.set_model(model_.model);
-  callbacks.set_params({1, batches(x.size(0), options.batch_size(), options.steps()), options.verbose()});
-  return run_evaluation(x, y, options.batch_size(), options.steps(), callbacks);
+  callbacks.set_params({1, batches(d.samples(), options.batch_size(), options.steps()), options.verbose()});
+  return run_evaluation(d, options.batch_size(), options.steps(), callbacks);
 }
 
-Tensor Trainer::predict(const Tensor& x, const PredictOptions& options) {
-  KEEL_CHECK(x.defined() && x.dim() >= 1, "predict: x needs a batch axis");
-  KEEL_CHECK(x.size(0) > 0, "predict: x ", shape_str(x.shape()), " has no samples; expected a non-empty array");
+Tensor Trainer::predict(const Arrays& x, const PredictOptions& options) {
+  KEEL_CHECK(model_.output_names.size() <= 1, "predict: the model has ", model_.output_names.size(), " outputs (",
+             quoted_names(model_.output_names), "); predict_multi returns one array for each");
+  return predict_multi(x, options).at(0);
+}
+
+std::vector<Tensor> Trainer::predict_multi(const Arrays& x, const PredictOptions& options) {
+  const std::vector<Tensor> xs = resolve_x(x, "predict");
+  if (xs.size() == 1) {  // the messages as before
+    KEEL_CHECK(xs[0].defined() && xs[0].dim() >= 1, "predict: x needs a batch axis");
+    KEEL_CHECK(xs[0].size(0) > 0, "predict: x ", shape_str(xs[0].shape()),
+               " has no samples; expected a non-empty array");
+  } else {
+    KEEL_CHECK(xs[0].size(0) > 0, "predict: ", label_of(model_.input_names, 0, "input", "x"), " ",
+               shape_str(xs[0].shape()), " has no samples; expected non-empty arrays");
+  }
   KEEL_CHECK(options.batch_size() > 0, "predict: batch_size must be positive, got ", options.batch_size());
-  const int64_t n = x.size(0);
+  const int64_t n = xs[0].size(0);
   const int64_t count = batches(n, options.batch_size(), options.steps());
   CallbackList callbacks(options.callbacks());
   if (options.verbose() != 0) callbacks.append(std::make_shared<ProgbarLogger>(options.progbar()));
@@ -225,37 +253,28 @@ Tensor Trainer::predict(const Tensor& x, const PredictOptions& options) {
   callbacks.set_params({1, count, options.verbose()});
   NoGradGuard no_grad;
   callbacks.on_predict_begin();
-  Tensor out;
-  int64_t rows = 0;
+  std::vector<Tensor> out;
+  std::vector<int64_t> rows;
   for (int64_t step = 0; step < count; ++step) {
     callbacks.on_predict_batch_begin(step);
     const int64_t begin = step * options.batch_size(), end = std::min(n, begin + options.batch_size());
-    Tensor yb = model_.forward(detail::take_rows(x, begin, end), /*training=*/false);
-    KEEL_CHECK(yb.dim() >= 1 && yb.size(0) == end - begin, "predict: the model returned ", shape_str(yb.shape()),
-               " for a batch of ", end - begin);
-    if (!out.defined()) {
-      Shape s = yb.shape();
-      s[0] = std::min(n, count * options.batch_size());
-      out = Tensor::empty(s, yb.dtype());
+    const std::vector<Tensor> yb = forward(detail::rows_of(xs, {}, begin, end), /*training=*/false);
+    out.resize(yb.size());
+    rows.resize(yb.size(), 0);
+    for (size_t i = 0; i < yb.size(); ++i) {
+      const std::string label = yb.size() == 1 ? "" : " for output '" + model_.output_names.at(i) + "'";
+      append_batch(out[i], rows[i], yb[i], end - begin, std::min(n, count * options.batch_size()), step, label);
     }
-    KEEL_CHECK(yb.dtype() == out.dtype() && Shape(yb.shape().begin() + 1, yb.shape().end()) ==
-                                                Shape(out.shape().begin() + 1, out.shape().end()),
-               "predict: batch ", step, " gave ", shape_str(yb.shape()), ", earlier batches ", shape_str(out.shape()));
-    const size_t bytes = static_cast<size_t>(yb.numel()) * dtype_size(yb.dtype());
-    if (bytes > 0)
-      std::memcpy(static_cast<char*>(out.raw_data()) + static_cast<size_t>(rows) * (bytes / static_cast<size_t>(yb.size(0))),
-                  yb.raw_data(), bytes);
-    rows += yb.size(0);
     callbacks.on_predict_batch_end(step);
   }
   callbacks.on_predict_end();
-  KEEL_CHECK(out.defined(), "predict: no batches (x has ", n, " samples)");
+  KEEL_CHECK(!out.empty(), "predict: no batches (x has ", n, " samples)");
   return out;
 }
 
-std::shared_ptr<History> Trainer::fit(const Tensor& x, const Tensor& y, const FitOptions& options) {
+std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const FitOptions& options) {
   check_compiled("fit");
-  check_xy(x, y, "fit");
+  const Data all = resolve(x, y, "fit");
   const int64_t bs = options.batch_size();
   KEEL_CHECK(bs > 0, "fit: batch_size must be positive, got ", bs);
   KEEL_CHECK(options.epochs() >= 0 && options.initial_epoch() >= 0, "fit: epochs (", options.epochs(),
@@ -263,21 +282,20 @@ std::shared_ptr<History> Trainer::fit(const Tensor& x, const Tensor& y, const Fi
   const double split = options.validation_split();
   KEEL_CHECK(split >= 0 && split < 1, "fit: validation_split must be in [0, 1), got ", split);
 
-  Tensor tx = x, ty = y, vx, vy;
-  if (options.validation_data()) {
-    vx = options.validation_data()->first;
-    vy = options.validation_data()->second;
-    check_xy(vx, vy, "fit: validation_data");
+  Data train = all;
+  std::optional<Data> val;
+  if (options.validation_arrays()) {
+    val = resolve(options.validation_arrays()->first, options.validation_arrays()->second, "fit: validation_data");
   } else if (split > 0) {
-    const auto split_at = static_cast<int64_t>(std::floor(static_cast<double>(x.size(0)) * (1.0 - split)));
-    KEEL_CHECK(split_at > 0 && split_at < x.size(0), "fit: validation_split ", split, " of ", x.size(0),
-               " samples leaves ", split_at, " for training and ", x.size(0) - split_at, " for validation");
-    tx = detail::take_rows(x, 0, split_at);
-    ty = detail::take_rows(y, 0, split_at);
-    vx = detail::take_rows(x, split_at, x.size(0));
-    vy = detail::take_rows(y, split_at, y.size(0));
+    // The last fraction of every array, before shuffling, as Keras.
+    const int64_t samples = all.samples();
+    const auto split_at = static_cast<int64_t>(std::floor(static_cast<double>(samples) * (1.0 - split)));
+    KEEL_CHECK(split_at > 0 && split_at < samples, "fit: validation_split ", split, " of ", samples,
+               " samples leaves ", split_at, " for training and ", samples - split_at, " for validation");
+    train = Data{detail::rows_of(all.x, {}, 0, split_at), detail::rows_of(all.y, {}, 0, split_at)};
+    val = Data{detail::rows_of(all.x, {}, split_at, samples), detail::rows_of(all.y, {}, split_at, samples)};
   }
-  const int64_t n = tx.size(0);
+  const int64_t n = train.samples();
   KEEL_CHECK(n > 0, "fit: no training samples");
   const int64_t steps = batches(n, bs, options.steps_per_epoch());
 
@@ -307,23 +325,22 @@ std::shared_ptr<History> Trainer::fit(const Tensor& x, const Tensor& y, const Fi
     const int64_t first_step = state.step();  // > 0: resuming inside this epoch, metrics restored
     if (first_step == 0) reset_metrics();
     callbacks.on_epoch_begin(epoch);
+    // One permutation for every array: each batch keeps its samples' inputs and targets together.
     const std::vector<int64_t> perm = options.shuffle() ? detail::epoch_permutation(n, state.shuffle_seed(), epoch)
                                                         : std::vector<int64_t>();
     Logs logs = current_logs();
     for (int64_t step = first_step; step < steps; ++step) {
       callbacks.on_train_batch_begin(step);
       const int64_t begin = step * bs, end = std::min(n, begin + bs);
-      const Tensor xb = perm.empty() ? detail::take_rows(tx, begin, end) : detail::gather_rows(tx, perm, begin, end);
-      const Tensor yb = perm.empty() ? detail::take_rows(ty, begin, end) : detail::gather_rows(ty, perm, begin, end);
-      logs = train_step(xb, yb);
+      logs = train_step(detail::rows_of(train.x, perm, begin, end), detail::rows_of(train.y, perm, begin, end));
       state.at(epoch, step + 1);
       callbacks.on_train_batch_end(step, logs);
       if (control_.stop_training) break;
     }
     Logs epoch_logs = logs;
-    if (vx.defined()) {
-      const Logs val = run_evaluation(vx, vy, bs, 0, callbacks);
-      for (const auto& [k, v] : val) epoch_logs.set("val_" + k, v);
+    if (val) {
+      const Logs val_logs = run_evaluation(*val, bs, 0, callbacks);
+      for (const auto& [k, v] : val_logs) epoch_logs.set("val_" + k, v);
     }
     state.at(epoch + 1, 0);
     callbacks.on_epoch_end(epoch, epoch_logs);

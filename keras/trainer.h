@@ -20,15 +20,26 @@
 // fit keeps its position in a TrainingState (keras/training_state.h) shared with the callbacks: a
 // callback that restores it in on_train_begin (BackupAndRestore) makes fit start at that epoch and
 // step, with the saved shuffle seed, and without resetting the (restored) metrics mid-epoch.
+//
+// Several inputs or outputs (a functional keras::Model; TrainableModel::forward_multi and the names):
+// x and y are keras::Arrays (one array, a list in model order, or by layer name); every batch takes
+// the same rows of every array (one shuffle permutation, the same validation_split cut). compile()
+// resolves the losses, weights and metrics per output (keras/compiled_outputs.h); the logs are
+// Keras 2.4's: "loss" (the weighted sum), "<output>_loss" for each output with a loss, then each
+// output's "<output>_<metric>", with "val_" before each for validation. predict_multi() returns one
+// array per output. One input and one output run exactly as before (same logs, numbers and messages).
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "keel/graph/tensor.h"
 #include "keel/graph/variable.h"
+#include "keel/keras/arrays.h"
 #include "keel/keras/callbacks/history.h"
+#include "keel/keras/compiled_outputs.h"
 #include "keel/keras/training_options.h"
 #include "keel/keras/training_state.h"
 
@@ -40,6 +51,12 @@ struct TrainableModel {
   std::function<std::vector<Variable>()> trainable_variables;
   std::function<std::vector<Variable>()> weights;  // all weights (EarlyStopping's restore_best_weights)
   Model* model = nullptr;                          // handed to callbacks' model()
+  // Several inputs or outputs: the forward pass over lists, used when either list of names has more
+  // than one entry. The names (the input and output layers', as Keras's input_names/output_names) order
+  // the arrays, key Arrays::by_name and the *_by_output compile options, and name the per-output logs.
+  std::function<std::vector<Tensor>(const std::vector<Tensor>& xs, bool training)> forward_multi = nullptr;
+  std::vector<std::string> input_names = {};
+  std::vector<std::string> output_names = {};
 };
 
 class Trainer {
@@ -52,18 +69,23 @@ class Trainer {
   void compile(const CompileOptions& options);
   bool compiled() const { return optimizer_ != nullptr; }
 
-  std::shared_ptr<History> fit(const Tensor& x, const Tensor& y, const FitOptions& options = FitOptions());
+  std::shared_ptr<History> fit(const Arrays& x, const Arrays& y, const FitOptions& options = FitOptions());
   // Returns {"loss": ..., <metric>: ...} (Keras's evaluate(..., return_dict=True)).
-  Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = EvaluateOptions());
-  Tensor predict(const Tensor& x, const PredictOptions& options = PredictOptions());
+  Logs evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& options = EvaluateOptions());
+  // A model with one output; predict_multi: one array per output, in model order.
+  Tensor predict(const Arrays& x, const PredictOptions& options = PredictOptions());
+  std::vector<Tensor> predict_multi(const Arrays& x, const PredictOptions& options = PredictOptions());
   // One step on one batch; metrics are reset first (Keras's reset_metrics=True). Returns the logs.
-  Logs train_on_batch(const Tensor& x, const Tensor& y);
-  Logs test_on_batch(const Tensor& x, const Tensor& y);
+  Logs train_on_batch(const Arrays& x, const Arrays& y);
+  Logs test_on_batch(const Arrays& x, const Arrays& y);
 
   const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
-  const std::shared_ptr<Loss>& loss() const { return loss_; }
+  // The loss compile() applied to every output (null when it was given per output: see outputs()).
+  const std::shared_ptr<Loss>& loss() const { return compile_options_.loss(); }
+  const CompiledOutputs& outputs() const { return outputs_; }
   const CompileOptions& compile_options() const { return compile_options_; }
-  // Keras's model.metrics: the loss tracker ("loss") then the compiled metrics.
+  // Keras's model.metrics: the loss tracker ("loss"), the per-output loss means of a model with several
+  // outputs, then the compiled metrics (keras/compiled_outputs.h).
   std::vector<std::shared_ptr<Metric>> metrics() const;
   std::vector<std::string> metrics_names() const;
   void reset_metrics();
@@ -71,18 +93,26 @@ class Trainer {
   TrainingControl& control() { return control_; }
 
  private:
+  // x and y in model order, checked to share their (non-zero) number of samples.
+  struct Data {
+    std::vector<Tensor> x, y;
+    int64_t samples() const { return x.at(0).size(0); }
+  };
+  Data resolve(const Arrays& x, const Arrays& y, const std::string& what) const;
+  std::vector<Tensor> resolve_x(const Arrays& x, const std::string& what) const;
+  bool multi_io() const { return model_.input_names.size() > 1 || model_.output_names.size() > 1; }
+  std::vector<Tensor> forward(const std::vector<Tensor>& xs, bool training);
   void check_compiled(const char* what) const;
   Logs current_logs() const;
-  Logs train_step(const Tensor& x, const Tensor& y);
-  Logs test_step(const Tensor& x, const Tensor& y);
-  Logs run_evaluation(const Tensor& x, const Tensor& y, int64_t batch_size, int64_t steps, CallbackList& callbacks);
+  Logs train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
+  Logs test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
+  Logs run_evaluation(const Data& data, int64_t batch_size, int64_t steps, CallbackList& callbacks);
 
   TrainableModel model_;
   CompileOptions compile_options_;
   std::shared_ptr<Optimizer> optimizer_;
-  std::shared_ptr<Loss> loss_;
+  CompiledOutputs outputs_;
   std::shared_ptr<Mean> loss_tracker_;
-  std::vector<std::shared_ptr<MeanMetricWrapper>> metrics_;
   TrainingControl control_;
   std::shared_ptr<TrainingState> state_ = std::make_shared<TrainingState>();
 };
@@ -94,6 +124,9 @@ Tensor take_rows(const Tensor& x, int64_t begin, int64_t end);
 Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& index, int64_t begin, int64_t end);
 // The permutation of epoch `epoch` for `n` samples: Fisher-Yates on Generator(seed) at counter epoch << 32.
 std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int epoch);
+// take_rows / gather_rows of every array (index empty: rows in order).
+std::vector<Tensor> rows_of(const std::vector<Tensor>& xs, const std::vector<int64_t>& index, int64_t begin,
+                            int64_t end);
 }  // namespace detail
 
 }  // namespace keel::keras

@@ -13,9 +13,25 @@
 // Names are resolved when given (optimizer_from_name, loss_from_name); metric names are resolved
 // by build_metrics() against the loss, as Keras's compile() does ("accuracy" -> the accuracy that fits
 // the loss). The loss name is kept for Keras's training_config.
+//
+// Models with several outputs (Keras 2.4's compile): loss() applies one loss to every output; losses()
+// gives one per output in model.outputs() order, losses_by_output() keys them by output layer name (an
+// output left out has no loss); loss_weights() / loss_weights_by_output() scale them (the total loss is
+// the sum of weight * loss; an output without a weight counts once). metrics() applies its list to every
+// output (a metric object is copied for each); metrics_by_output() gives each named output its own list.
+// keel::keras::CompiledOutputs (keras/compiled_outputs.h) resolves all this against the output names.
+//
+//   model.compile(keras::CompileOptions().optimizer("adam")
+//                     .losses_by_output({{"class", "sparse_categorical_crossentropy"}, {"brightness", "mse"}})
+//                     .loss_weights({1.0, 0.5})
+//                     .metrics_by_output({{"class", {"accuracy"}}, {"brightness", {"mae"}}}));
+//
+// The *_by_output setters have their own names because a map and a list of two strings would make
+// {"a", "b"} ambiguous.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +40,7 @@
 #include <vector>
 
 #include "keel/graph/tensor.h"
+#include "keel/keras/arrays.h"
 #include "keel/keras/callbacks/callback.h"
 #include "keel/keras/losses.h"
 #include "keel/keras/metrics.h"
@@ -43,6 +60,22 @@ struct MetricSpec {
   std::shared_ptr<MeanMetricWrapper> object;
 };
 
+// A compiled loss, by Keras name (resolved at once, so that an unknown name fails in compile) or as an
+// object.
+struct LossSpec {
+  LossSpec(const char* name);                    // NOLINT: implicit, so that {"mse", "mae"} works
+  LossSpec(const std::string& name);             // NOLINT
+  template <class L, class = std::enable_if_t<std::is_base_of_v<Loss, L>>>
+  LossSpec(std::shared_ptr<L> loss) : object(std::move(loss)) {  // NOLINT
+    check();
+  }
+  std::shared_ptr<Loss> object;
+  std::optional<std::string> name;  // the name it was given by (training_config keeps it)
+
+ private:
+  void check() const;
+};
+
 class CompileOptions {
  public:
   CompileOptions& optimizer(const std::string& name);
@@ -51,12 +84,27 @@ class CompileOptions {
   CompileOptions& loss(std::shared_ptr<Loss> loss);
   CompileOptions& metrics(std::vector<MetricSpec> metrics);
   CompileOptions& metric(MetricSpec metric);
+  // Several outputs (see the header comment). Each replaces what an earlier loss/losses call set.
+  CompileOptions& losses(std::vector<LossSpec> per_output);
+  CompileOptions& losses_by_output(std::map<std::string, LossSpec> by_output_name);
+  CompileOptions& loss_weights(std::vector<double> per_output);
+  CompileOptions& loss_weights_by_output(std::map<std::string, double> by_output_name);
+  CompileOptions& metrics_by_output(std::map<std::string, std::vector<MetricSpec>> by_output_name);
 
   const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
+  // The one loss for every output (null when losses() or losses_by_output() gave them per output).
   const std::shared_ptr<Loss>& loss() const { return loss_; }
   // The name the loss was given by, if any (Keras keeps it in training_config).
   const std::optional<std::string>& loss_name() const { return loss_name_; }
+  const std::optional<std::vector<LossSpec>>& losses() const { return loss_list_; }
+  const std::optional<std::map<std::string, LossSpec>>& losses_by_output() const { return loss_map_; }
+  const std::optional<std::vector<double>>& loss_weights() const { return weight_list_; }
+  const std::optional<std::map<std::string, double>>& loss_weights_by_output() const { return weight_map_; }
+  bool has_loss() const { return loss_ || loss_list_ || loss_map_; }
   const std::vector<MetricSpec>& metrics() const { return metrics_; }
+  const std::optional<std::map<std::string, std::vector<MetricSpec>>>& metrics_by_output() const {
+    return metric_map_;
+  }
   // Metric objects: given objects as they are, names resolved with metric_from_name(name, loss).
   std::vector<std::shared_ptr<MeanMetricWrapper>> build_metrics() const;
 
@@ -64,7 +112,12 @@ class CompileOptions {
   std::shared_ptr<Optimizer> optimizer_;
   std::shared_ptr<Loss> loss_;
   std::optional<std::string> loss_name_;
+  std::optional<std::vector<LossSpec>> loss_list_;
+  std::optional<std::map<std::string, LossSpec>> loss_map_;
+  std::optional<std::vector<double>> weight_list_;
+  std::optional<std::map<std::string, double>> weight_map_;
   std::vector<MetricSpec> metrics_;
+  std::optional<std::map<std::string, std::vector<MetricSpec>>> metric_map_;
 };
 
 struct FitOptions {
@@ -84,13 +137,24 @@ struct FitOptions {
     return *this;
   }
   FitOptions& validation_data(Tensor x, Tensor y) {
+    validation_arrays_ = std::make_pair(Arrays(x), Arrays(y));
     validation_data_ = std::make_pair(std::move(x), std::move(y));
     return *this;
   }
+  // Several inputs or outputs: lists in model order, or Arrays::by_name (keras/arrays.h).
+  FitOptions& validation_data(Arrays x, Arrays y) {
+    validation_data_.reset();
+    validation_arrays_ = std::make_pair(std::move(x), std::move(y));
+    return *this;
+  }
+  // The pair given as two tensors (unset when validation_data was given as Arrays).
   const std::optional<std::pair<Tensor, Tensor>>& validation_data() const { return validation_data_; }
+  // Whatever validation_data was given, as Arrays (what fit reads).
+  const std::optional<std::pair<Arrays, Arrays>>& validation_arrays() const { return validation_arrays_; }
 
  private:
   std::optional<std::pair<Tensor, Tensor>> validation_data_;
+  std::optional<std::pair<Arrays, Arrays>> validation_arrays_;
 };
 
 struct EvaluateOptions {

@@ -1,0 +1,63 @@
+// keras::Arrays: the x or y of fit/evaluate/predict/train_on_batch/test_on_batch, as Keras takes it: one
+// array, a list ordered as model.inputs() (x) or model.outputs() (y), or a map keyed by the input or
+// output layer names (Keras's dicts).
+//
+//   model.fit({image, flipped}, {labels, brightness});                      // lists, in model order
+//   model.fit(Arrays::by_name({{"image", image}, {"flipped", flipped}}),
+//             Arrays::by_name({{"class", labels}, {"brightness", brightness}}));
+//   model.fit(x, y);                                                        // one array each
+//
+// in_order() puts the arrays in the model's order and says, naming the model's inputs or outputs, when
+// their number or names do not match. check_same_samples() says which two arrays disagree on the
+// number of samples (the first axis), which every array must share.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "keel/graph/tensor.h"
+
+namespace keel::keras {
+
+class Arrays {
+ public:
+  Arrays() = default;                                  // no arrays
+  Arrays(Tensor one);                                  // NOLINT: implicit, so that fit(x, y) works
+  Arrays(std::vector<Tensor> list);                    // NOLINT
+  Arrays(std::initializer_list<Tensor> list);          // NOLINT
+  // Keyed by input (x) or output (y) layer name. A named function rather than a constructor: a map and a
+  // list of two strings would make {"a", "b"} ambiguous.
+  static Arrays by_name(std::map<std::string, Tensor> arrays);
+
+  bool empty() const { return kind_ == Kind::none; }
+  // How the arrays were given, for messages: "one array", "2 arrays", "arrays for 'a', 'b'".
+  std::string describe() const;
+  // The arrays in the order of `names` (the model's input or output names). `what` ("fit") and `arg`
+  // ("x", "validation_data y") start the messages; `role` is "input" or "output". With empty `names`
+  // (a model that does not name its inputs) one unnamed array is expected.
+  std::vector<Tensor> in_order(const std::vector<std::string>& names, const std::string& what, const char* arg,
+                               const char* role) const;
+
+ private:
+  enum class Kind { none, one, list, map };
+  Kind kind_ = Kind::none;
+  std::vector<Tensor> list_;
+  std::map<std::string, Tensor> map_;
+};
+
+// "'a', 'b'"
+std::string quoted_names(const std::vector<std::string>& names);
+
+// One labelled array for check_same_samples: "input 'image'", "output 'class'".
+struct LabelledArray {
+  std::string label;
+  Tensor array;
+};
+// Every array defined, with a batch axis, and the same number of samples: else an error from `what`
+// naming the first two that differ and their sizes.
+void check_same_samples(const std::vector<LabelledArray>& arrays, const std::string& what);
+
+}  // namespace keel::keras

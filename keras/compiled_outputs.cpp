@@ -1,0 +1,149 @@
+#include "keel/keras/compiled_outputs.h"
+
+#include <algorithm>
+#include <set>
+
+#include "keel/graph/error.h"
+#include "keel/ops/elementwise.h"
+
+namespace keel::keras {
+
+namespace {
+
+// "its outputs are 'a', 'b'" for messages.
+std::string outputs_are(const std::vector<std::string>& names) {
+  return names.empty() ? std::string("the model does not name its output") : "its outputs are " + quoted_names(names);
+}
+
+// Every key of a *_by_output map must name an output (Keras: "Found unexpected keys that do not
+// correspond to any Model output").
+template <class V>
+void check_keys(const std::map<std::string, V>& by_name, const std::vector<std::string>& names, const char* setter) {
+  for (const auto& [key, value] : by_name) {
+    (void)value;
+    KEEL_CHECK(std::find(names.begin(), names.end(), key) != names.end(), "compile: ", setter, " names '", key,
+               "', which is not an output of the model (", outputs_are(names), ")");
+  }
+}
+
+template <class T>
+void check_count(const std::vector<T>& list, const std::vector<std::string>& names, const char* setter) {
+  const size_t outputs = std::max<size_t>(names.size(), 1);
+  KEEL_CHECK(list.size() == outputs, "compile: ", setter, " has ", list.size(), " entries, but the model has ",
+             outputs, outputs == 1 ? " output" : " outputs", names.empty() ? "" : " (" + quoted_names(names) + ")",
+             "; give one per output, in order");
+}
+
+// A metric for one output of several: a fresh object (Keras copies a flat list's objects through their
+// config). keel copies metrics_by_output's objects too, where Keras renames the given object: renamed,
+// it would be saved under its new name in training_config and renamed again when load_model compiles.
+std::shared_ptr<MeanMetricWrapper> copy_for_output(const MetricSpec& m, const Loss* loss) {
+  if (!m.object) return metric_from_name(m.name, loss);
+  return metric_from_config(serialize_metric(*m.object), loss);
+}
+
+}  // namespace
+
+CompiledOutputs::CompiledOutputs(const CompileOptions& options, const std::vector<std::string>& output_names) {
+  KEEL_CHECK(options.has_loss(), "compile: no loss given");
+  const std::vector<std::string>& names = output_names;
+  const size_t n = std::max<size_t>(names.size(), 1);
+  const bool several = n > 1;
+  outputs_.resize(n);
+  for (size_t i = 0; i < n; ++i) outputs_[i].name = names.empty() ? std::string() : names[i];
+
+  if (options.loss()) {
+    for (auto& o : outputs_) o.loss = options.loss();  // one object for every output, as Keras
+  } else if (options.losses()) {
+    check_count(*options.losses(), names, "losses");
+    for (size_t i = 0; i < n; ++i) outputs_[i].loss = (*options.losses())[i].object;
+  } else {
+    const auto& by_name = *options.losses_by_output();
+    KEEL_CHECK(!names.empty(), "compile: losses_by_output needs output names, and the model does not name its output");
+    check_keys(by_name, names, "losses_by_output");
+    for (auto& o : outputs_) {
+      auto it = by_name.find(o.name);
+      if (it != by_name.end()) o.loss = it->second.object;
+    }
+  }
+  if (options.loss_weights()) {
+    check_count(*options.loss_weights(), names, "loss_weights");
+    for (size_t i = 0; i < n; ++i) outputs_[i].weight = (*options.loss_weights())[i];
+  } else if (options.loss_weights_by_output()) {
+    const auto& by_name = *options.loss_weights_by_output();
+    check_keys(by_name, names, "loss_weights_by_output");
+    for (auto& o : outputs_) {
+      auto it = by_name.find(o.name);
+      if (it != by_name.end()) o.weight = it->second;
+    }
+  }
+  KEEL_CHECK(std::any_of(outputs_.begin(), outputs_.end(), [](const CompiledOutput& o) { return o.loss != nullptr; }),
+             "compile: no output has a loss (losses_by_output names none of ", quoted_names(names), ")");
+  if (several) {
+    for (auto& o : outputs_)
+      if (o.loss) o.loss_tracker = std::make_shared<Mean>(o.name + "_loss");
+  }
+
+  if (options.metrics_by_output()) {
+    const auto& by_name = *options.metrics_by_output();
+    KEEL_CHECK(!names.empty(), "compile: metrics_by_output needs output names, and the model does not name its output");
+    check_keys(by_name, names, "metrics_by_output");
+    for (auto& o : outputs_) {
+      auto it = by_name.find(o.name);
+      if (it == by_name.end()) continue;
+      for (const MetricSpec& m : it->second) o.metrics.push_back(copy_for_output(m, o.loss.get()));
+    }
+  } else if (!several) {
+    outputs_[0].metrics = options.build_metrics();  // the objects as given, as before
+  } else {
+    for (auto& o : outputs_)
+      for (const MetricSpec& m : options.metrics()) o.metrics.push_back(copy_for_output(m, o.loss.get()));
+  }
+  if (several) {
+    std::set<std::string> seen;
+    for (auto& o : outputs_) {
+      for (const auto& m : o.metrics) {
+        m->set_name(o.name + "_" + m->name());
+        KEEL_CHECK(seen.insert(m->name()).second, "compile: two metrics are named '", m->name(),
+                   "'; give each metric of an output its own name");
+      }
+    }
+  }
+}
+
+Tensor CompiledOutputs::total_loss(const std::vector<Tensor>& y_true, const std::vector<Tensor>& y_pred,
+                                   std::vector<Tensor>& per_output) const {
+  KEEL_CHECK(y_true.size() == outputs_.size() && y_pred.size() == outputs_.size(), "the model has ",
+             outputs_.size(), " compiled outputs but got ", y_true.size(), " targets and ", y_pred.size(),
+             " predictions");
+  per_output.assign(outputs_.size(), Tensor());
+  Tensor total;
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    const CompiledOutput& o = outputs_[i];
+    if (!o.loss) continue;
+    per_output[i] = (*o.loss)(y_true[i], y_pred[i]);
+    const Tensor term = o.weight ? ops::mul(per_output[i], *o.weight) : per_output[i];
+    total = total.defined() ? ops::add(total, term) : term;
+  }
+  return total;
+}
+
+void CompiledOutputs::update(const std::vector<Tensor>& per_output, const std::vector<Tensor>& y_true,
+                             const std::vector<Tensor>& y_pred, double batch_size) {
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    CompiledOutput& o = outputs_[i];
+    if (o.loss_tracker && per_output[i].defined()) o.loss_tracker->update_state(per_output[i].item<double>(), batch_size);
+    for (const auto& m : o.metrics) m->update_state(y_true[i], y_pred[i]);
+  }
+}
+
+std::vector<std::shared_ptr<Metric>> CompiledOutputs::metrics() const {
+  std::vector<std::shared_ptr<Metric>> out;
+  for (const auto& o : outputs_)
+    if (o.loss_tracker) out.push_back(o.loss_tracker);
+  for (const auto& o : outputs_)
+    for (const auto& m : o.metrics) out.push_back(m);
+  return out;
+}
+
+}  // namespace keel::keras

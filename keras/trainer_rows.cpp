@@ -1,0 +1,74 @@
+// Batches for keras::Trainer: rows of the data arrays, in order or through an epoch's permutation.
+#include <cstring>
+#include <numeric>
+
+#include "keel/graph/error.h"
+#include "keel/graph/generator.h"
+#include "keel/keras/trainer.h"
+
+namespace keel::keras {
+
+namespace detail {
+
+namespace {
+size_t row_bytes(const Tensor& x, const char* what) {
+  KEEL_CHECK(x.defined() && x.dim() >= 1, what, ": expected a tensor with a batch axis, got ",
+             x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
+  KEEL_CHECK(x.dtype() != DType::string, what, ": string tensors are not supported as model data");
+  const int64_t rows = x.size(0);
+  return rows == 0 ? 0 : static_cast<size_t>(x.numel() / rows) * dtype_size(x.dtype());
+}
+Shape with_rows(const Shape& s, int64_t rows) {
+  Shape out = s;
+  out[0] = rows;
+  return out;
+}
+}  // namespace
+
+Tensor take_rows(const Tensor& x, int64_t begin, int64_t end) {
+  const size_t rb = row_bytes(x, "take_rows");
+  KEEL_CHECK(0 <= begin && begin <= end && end <= x.size(0), "take_rows: rows [", begin, ", ", end, ") of ",
+             shape_str(x.shape()));
+  Tensor out = Tensor::uninitialized(with_rows(x.shape(), end - begin), x.dtype());
+  if (rb > 0 && end > begin)
+    std::memcpy(out.raw_data(), static_cast<const char*>(x.raw_data()) + static_cast<size_t>(begin) * rb,
+                static_cast<size_t>(end - begin) * rb);
+  return out;
+}
+
+Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& index, int64_t begin, int64_t end) {
+  const size_t rb = row_bytes(x, "gather_rows");
+  Tensor out = Tensor::uninitialized(with_rows(x.shape(), end - begin), x.dtype());
+  const char* src = static_cast<const char*>(x.raw_data());
+  char* dst = static_cast<char*>(out.raw_data());
+  for (int64_t i = begin; i < end; ++i) {
+    const int64_t r = index[static_cast<size_t>(i)];
+    KEEL_CHECK(0 <= r && r < x.size(0), "gather_rows: row ", r, " of ", shape_str(x.shape()));
+    if (rb > 0) std::memcpy(dst + static_cast<size_t>(i - begin) * rb, src + static_cast<size_t>(r) * rb, rb);
+  }
+  return out;
+}
+
+std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int epoch) {
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  std::iota(perm.begin(), perm.end(), 0);
+  Generator gen(seed);
+  gen.set_state({seed, static_cast<uint64_t>(epoch) << 32});
+  for (int64_t i = n - 1; i > 0; --i) {
+    const auto j = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(i + 1)));
+    std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
+  }
+  return perm;
+}
+
+std::vector<Tensor> rows_of(const std::vector<Tensor>& xs, const std::vector<int64_t>& index, int64_t begin,
+                            int64_t end) {
+  std::vector<Tensor> out;
+  out.reserve(xs.size());
+  for (const Tensor& x : xs) out.push_back(index.empty() ? take_rows(x, begin, end) : gather_rows(x, index, begin, end));
+  return out;
+}
+
+}  // namespace detail
+
+}  // namespace keel::keras
