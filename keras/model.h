@@ -19,6 +19,30 @@
 //   model.save("/tmp/m.h5");                              // or a directory; keras::load_model(path) reads it
 // Training (compile/fit/evaluate/predict/train_on_batch/test_on_batch) is keras/training.cpp, over
 // keras::Trainer (keras/trainer.h).
+//
+// Several inputs and outputs (Keras 2.4's functional API): x and y are lists ordered as inputs() and
+// outputs(), or keras::Arrays::by_name keyed by the input and output layer names (keras/arrays.h);
+// compile takes one loss for every output, losses() per output or losses_by_output(), loss_weights and
+// metrics_by_output (keras/training_options.h). predict() returns the one output of a model;
+// predict_multi() returns one array per output, in outputs() order.
+//
+//   auto image = keras::Input(keras::InputOptions({784}).name("image"));
+//   auto flipped = keras::Input(keras::InputOptions({784}).name("flipped"));
+//   auto h = layers::Concatenate()(std::vector<KerasTensor>{image, flipped});
+//   auto cls = layers::Dense(layers::DenseOptions(10).activation("softmax").name("class"))(h[0]);
+//   auto bright = layers::Dense(layers::DenseOptions(1).name("brightness"))(h[0]);
+//   keras::Model two(std::vector<KerasTensor>{image, flipped}, std::vector<KerasTensor>{cls, bright});
+//   two.compile(keras::CompileOptions().optimizer("adam")
+//                   .losses({"sparse_categorical_crossentropy", "mse"}).loss_weights({1.0, 0.5})
+//                   .metrics_by_output({{"class", {"accuracy"}}}));
+//   two.fit({x_image, x_flipped}, {labels, brightness}, keras::FitOptions().validation_split(0.1));
+//   // logs: loss, class_loss, brightness_loss, class_accuracy (and val_ each); loss is
+//   //       1.0 * class_loss + 0.5 * brightness_loss
+//   std::vector<Tensor> preds = two.predict_multi({x_image, x_flipped});   // [probs, brightness]
+//
+// Checkpoints of a compiled model with several outputs track, under keras_api/metrics/N, the "loss"
+// mean, each output's "<output>_loss" mean, then each output's metrics, in Keras's model.metrics order;
+// one output keeps "loss" then its metrics.
 #pragma once
 
 #include <iosfwd>
@@ -51,6 +75,10 @@ class Model : public LayerImpl<Model> {
   std::shared_ptr<Layer> get_layer(int64_t index) const;
   const std::vector<KerasTensor>& inputs() const { return inputs_; }
   const std::vector<KerasTensor>& outputs() const { return outputs_; }
+  // Keras's input_names / output_names: the input and output layers' names (an output layer that
+  // gives several outputs is named "<layer>", then "<layer>_1", ...). Empty before a Sequential is built.
+  std::vector<std::string> input_names() const;
+  std::vector<std::string> output_names() const;
 
   // Keras 2's summary table (65 columns, or 98 with "Connected to" for non-sequential graphs).
   void summary(std::ostream& os) const;
@@ -81,16 +109,25 @@ class Model : public LayerImpl<Model> {
   bool is_graph_network() const { return !outputs_.empty(); }
 
   // ---- training (keras/training.cpp). compile() tracks the optimizer as the checkpoint child
-  // "optimizer" and the metrics as "keras_api/metrics/N" (loss first), as Keras 2 does.
+  // "optimizer" and the metrics as "keras_api/metrics/N" (loss first, in metrics() order), as Keras 2 does.
   void compile(const CompileOptions& options);
   std::shared_ptr<History> fit(const Tensor& x, const Tensor& y, const FitOptions& options = FitOptions());
   Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = EvaluateOptions());
   Tensor predict(const Tensor& x, const PredictOptions& options = PredictOptions());
   Logs train_on_batch(const Tensor& x, const Tensor& y);
   Logs test_on_batch(const Tensor& x, const Tensor& y);
+  // Several inputs or outputs (see the header comment); a wrong number of arrays, unknown names or
+  // arrays with different numbers of samples are errors that name the model's inputs or outputs.
+  std::shared_ptr<History> fit(const Arrays& x, const Arrays& y, const FitOptions& options = FitOptions());
+  Logs evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& options = EvaluateOptions());
+  Tensor predict(const Arrays& x, const PredictOptions& options = PredictOptions());  // one output
+  std::vector<Tensor> predict_multi(const Arrays& x, const PredictOptions& options = PredictOptions());
+  Logs train_on_batch(const Arrays& x, const Arrays& y);
+  Logs test_on_batch(const Arrays& x, const Arrays& y);
   bool compiled() const { return trainer_ != nullptr; }
   std::shared_ptr<Optimizer> optimizer() const;             // null before compile()
-  std::vector<std::shared_ptr<Metric>> metrics() const;     // Keras's model.metrics
+  // Keras's model.metrics: "loss", the per-output loss means (several outputs), the compiled metrics.
+  std::vector<std::shared_ptr<Metric>> metrics() const;
   std::vector<std::string> metrics_names() const;
   // Keras's model.stop_training (shared with callbacks during fit).
   bool stop_training() const { return trainer_ && trainer_->control().stop_training; }

@@ -1,5 +1,9 @@
 // keras::Model's training methods: compile/fit/evaluate/predict/train_on_batch/test_on_batch over
-// keras::Trainer, with the optimizer and metrics tracked for checkpoints as Keras 2 names them.
+// keras::Trainer, with the optimizer and metrics tracked for checkpoints as Keras 2 names them. The
+// Tensor overloads are the one-input, one-output forms of the Arrays ones (keras/arrays.h).
+#include <map>
+#include <set>
+
 #include "keel/graph/error.h"
 #include "keel/keras/model.h"
 
@@ -11,29 +15,17 @@ namespace {
 struct TrackableNode : Trackable {};
 
 TrainableModel trainable_of(Model& m) {
-  return {[&m](const Tensor& x, bool training) { return m(x, training); },
-          [&m] { return m.trainable_weights(); }, [&m] { return m.weights(); }, &m};
-}
-
-// fit/evaluate/predict/train_on_batch/test_on_batch take one x and one y.
-void check_one_input_one_output(const Model& m, const char* what) {
-  const auto names = [](const std::vector<KerasTensor>& ts) {
-    std::string s;
-    for (const auto& t : ts) s += (s.empty() ? "'" : ", '") + t.layer()->name() + "'";
-    return s;
-  };
-  KEEL_CHECK(m.outputs().size() <= 1, what, ": ", m.class_name(), " '", m.name(), "' has ", m.outputs().size(),
-             " outputs (", names(m.outputs()), "); fit, evaluate, predict, train_on_batch and test_on_batch "
-             "support models with one output only (not yet several)");
-  KEEL_CHECK(m.inputs().size() <= 1, what, ": ", m.class_name(), " '", m.name(), "' has ", m.inputs().size(),
-             " inputs (", names(m.inputs()), "); fit, evaluate, predict, train_on_batch and test_on_batch "
-             "support models with one input only (not yet several)");
+  TrainableModel t{[&m](const Tensor& x, bool training) { return m(x, training); },
+                   [&m] { return m.trainable_weights(); }, [&m] { return m.weights(); }, &m};
+  t.input_names = m.input_names();
+  t.output_names = m.output_names();
+  t.forward_multi = [&m](const std::vector<Tensor>& xs, bool training) { return m(xs, training); };
+  return t;
 }
 
 }  // namespace
 
 Trainer& Model::bound_trainer(const char* what) {
-  check_one_input_one_output(*this, what);
   KEEL_CHECK(trainer_ != nullptr, what, ": you must compile the model before training/testing (call compile first)");
   trainer_->rebind(trainable_of(*this));
   return *trainer_;
@@ -62,11 +54,58 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& op
 
 Tensor Model::predict(const Tensor& x, const PredictOptions& options) {
   // Keras predicts without compile: a trainer that has no optimizer only runs the forward pass.
-  if (!trainer_) {
-    check_one_input_one_output(*this, "predict");
-    return Trainer(trainable_of(*this)).predict(x, options);
-  }
+  if (!trainer_) return Trainer(trainable_of(*this)).predict(x, options);
   return bound_trainer("predict").predict(x, options);
+}
+
+std::shared_ptr<History> Model::fit(const Arrays& x, const Arrays& y, const FitOptions& options) {
+  return bound_trainer("fit").fit(x, y, options);
+}
+
+Logs Model::evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& options) {
+  return bound_trainer("evaluate").evaluate(x, y, options);
+}
+
+Tensor Model::predict(const Arrays& x, const PredictOptions& options) {
+  if (!trainer_) return Trainer(trainable_of(*this)).predict(x, options);
+  return bound_trainer("predict").predict(x, options);
+}
+
+std::vector<Tensor> Model::predict_multi(const Arrays& x, const PredictOptions& options) {
+  if (!trainer_) return Trainer(trainable_of(*this)).predict_multi(x, options);
+  return bound_trainer("predict").predict_multi(x, options);
+}
+
+Logs Model::train_on_batch(const Arrays& x, const Arrays& y) {
+  return bound_trainer("train_on_batch").train_on_batch(x, y);
+}
+
+Logs Model::test_on_batch(const Arrays& x, const Arrays& y) {
+  return bound_trainer("test_on_batch").test_on_batch(x, y);
+}
+
+std::vector<std::string> Model::input_names() const {
+  std::vector<std::string> out;
+  for (const auto& t : inputs()) out.push_back(t.layer()->name());
+  return out;
+}
+
+std::vector<std::string> Model::output_names() const {
+  // Keras's _set_output_names: a layer that gives several outputs is "<name>", "<name>_1", ...
+  std::vector<std::string> out;
+  std::set<std::string> taken;
+  std::map<std::string, int> next;
+  for (const auto& t : outputs()) {
+    const std::string& base = t.layer()->name();
+    std::string proposal = base;
+    while (taken.count(proposal)) {
+      int& k = next.emplace(base, 1).first->second;
+      proposal = base + "_" + std::to_string(k++);
+    }
+    taken.insert(proposal);
+    out.push_back(proposal);
+  }
+  return out;
 }
 
 Logs Model::train_on_batch(const Tensor& x, const Tensor& y) {
