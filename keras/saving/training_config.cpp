@@ -1,27 +1,85 @@
 // training_config: Keras's compile arguments as JSON, both ways.
 #include "keel/keras/saving/training_config.h"
 
+#include <map>
+#include <optional>
+
 #include "keel/graph/error.h"
 
 namespace keel::keras {
 
+namespace {
+
+// A loss as Keras's serialize_keras_object writes it: the name it was given by, or the object.
+Json loss_json(const std::shared_ptr<Loss>& loss, const std::optional<std::string>& name) {
+  if (name) return Json(*name);
+  return Json{{"class_name", loss->class_name()}, {"config", Json(loss->get_config())}};
+}
+
+Json metrics_json(const std::vector<MetricSpec>& list) {
+  Json metrics = Json::array();
+  for (const MetricSpec& m : list) metrics.push_back(m.object ? Json(serialize_metric(*m.object)) : Json(m.name));
+  return metrics;
+}
+
+// Keras's _deserialize_nested_config: a string or an object with "class_name" is one object.
+bool is_single_object(const nlohmann::json& j) { return j.is_string() || (j.is_object() && j.contains("class_name")); }
+
+LossSpec loss_spec(const nlohmann::json& j) {
+  if (j.is_string()) return LossSpec(j.get<std::string>());
+  return LossSpec(loss_from_config(j));
+}
+
+std::vector<MetricSpec> metric_specs(const nlohmann::json& list, const Loss* loss) {
+  KEEL_CHECK(list.is_array(), "'metrics' must be a list, got ", list.dump());
+  std::vector<MetricSpec> specs;
+  for (const auto& m : list) {
+    if (m.is_string()) {
+      specs.emplace_back(m.get<std::string>());
+    } else {
+      specs.emplace_back(metric_from_config(m, loss));
+    }
+  }
+  return specs;
+}
+
+}  // namespace
+
+// Keras 2.4 writes compile's arguments as given (saving_utils.model_metadata): the loss and loss_weights
+// as one value, a list or a dict by output name; metrics as a list or a dict of lists.
 Json training_config(const Model& model) {
   const CompileOptions* o = model.compile_options();
-  KEEL_CHECK(o != nullptr && o->optimizer() && o->loss(), "training_config: model '", model.name(),
+  KEEL_CHECK(o != nullptr && o->optimizer() && o->has_loss(), "training_config: model '", model.name(),
              "' is not compiled");
   Json tc;
-  if (o->loss_name()) {
-    tc["loss"] = *o->loss_name();
+  if (o->loss()) {
+    tc["loss"] = loss_json(o->loss(), o->loss_name());
+  } else if (o->losses()) {
+    Json list = Json::array();
+    for (const LossSpec& l : *o->losses()) list.push_back(loss_json(l.object, l.name));
+    tc["loss"] = list;
   } else {
-    tc["loss"] = Json{{"class_name", o->loss()->class_name()}, {"config", Json(o->loss()->get_config())}};
+    Json by_name = Json::object();
+    for (const auto& [output, l] : *o->losses_by_output()) by_name[output] = loss_json(l.object, l.name);
+    tc["loss"] = by_name;
   }
-  Json metrics = Json::array();
-  for (const MetricSpec& m : o->metrics()) {
-    metrics.push_back(m.object ? Json(serialize_metric(*m.object)) : Json(m.name));
+  if (o->metrics_by_output()) {
+    Json by_name = Json::object();
+    for (const auto& [output, list] : *o->metrics_by_output()) by_name[output] = metrics_json(list);
+    tc["metrics"] = by_name;
+  } else {
+    tc["metrics"] = metrics_json(o->metrics());
   }
-  tc["metrics"] = metrics;
   tc["weighted_metrics"] = nullptr;
-  tc["loss_weights"] = nullptr;
+  if (o->loss_weights()) {
+    tc["loss_weights"] = Json(*o->loss_weights());
+  } else if (o->loss_weights_by_output()) {
+    Json by_name = Json::object();
+    for (const auto& [output, w] : *o->loss_weights_by_output()) by_name[output] = w;
+    tc["loss_weights"] = by_name;
+  } else {
+    tc["loss_weights"] = nullptr;
+  }
   tc["optimizer_config"] = Json(serialize_optimizer(*model.optimizer()));
   return tc;
 }
@@ -30,35 +88,62 @@ CompileOptions compile_options_from_training_config(const nlohmann::json& tc, co
   KEEL_CHECK(tc.is_object(), "load_model: training_config of ", file, " is not a JSON object");
   KEEL_CHECK(tc.contains("optimizer_config") && tc.contains("loss"), "load_model: training_config of ", file,
              " lacks ", tc.contains("loss") ? "optimizer_config" : "loss");
-  for (const char* key : {"weighted_metrics", "loss_weights"}) {
-    KEEL_CHECK(!tc.contains(key) || tc[key].is_null(), "load_model: training_config of ", file, ": '", key,
-               "' = ", tc[key].dump(), " is not supported (only null)");
-  }
+  KEEL_CHECK(!tc.contains("weighted_metrics") || tc["weighted_metrics"].is_null(), "load_model: training_config of ",
+             file, ": 'weighted_metrics' = ", tc["weighted_metrics"].dump(), " is not supported (only null)");
   CompileOptions o;
   try {
     o.optimizer(optimizer_from_config(tc["optimizer_config"]));
     const nlohmann::json& loss = tc["loss"];
-    if (loss.is_string()) {
-      o.loss(loss.get<std::string>());
+    if (is_single_object(loss)) {
+      if (loss.is_string()) {
+        o.loss(loss.get<std::string>());
+      } else {
+        o.loss(loss_from_config(loss));
+      }
+    } else if (loss.is_array()) {
+      std::vector<LossSpec> list;
+      for (const auto& l : loss) list.push_back(loss_spec(l));
+      o.losses(std::move(list));
     } else {
-      o.loss(loss_from_config(loss));
+      KEEL_CHECK(loss.is_object(), "'loss' must be a name, a loss, a list or a dict by output, got ", loss.dump());
+      std::map<std::string, LossSpec> by_name;
+      for (const auto& [output, l] : loss.items()) by_name.emplace(output, loss_spec(l));
+      o.losses_by_output(std::move(by_name));
     }
-    std::vector<std::shared_ptr<MeanMetricWrapper>> metrics;
-    std::vector<MetricSpec> specs;
-    if (tc.contains("metrics") && !tc["metrics"].is_null()) {
-      nlohmann::json list = tc["metrics"];
-      KEEL_CHECK(list.is_array(), "'metrics' must be a list, got ", list.dump());
-      // Keras 2.11+ nests metrics per output: [[m1, m2]] for a single-output model.
-      if (list.size() == 1 && list[0].is_array()) list = nlohmann::json(list[0]);
-      for (const auto& m : list) {
-        if (m.is_string()) {
-          specs.emplace_back(m.get<std::string>());
-        } else {
-          specs.emplace_back(metric_from_config(m, o.loss().get()));
-        }
+    if (tc.contains("loss_weights") && !tc["loss_weights"].is_null()) {
+      const nlohmann::json& w = tc["loss_weights"];
+      if (w.is_array()) {
+        o.loss_weights(w.get<std::vector<double>>());
+      } else {
+        KEEL_CHECK(w.is_object(), "'loss_weights' must be a list or a dict by output, got ", w.dump());
+        o.loss_weights_by_output(w.get<std::map<std::string, double>>());
       }
     }
-    o.metrics(std::move(specs));
+    // "accuracy" in a restored metrics list resolves against the one loss, or lazily from the shapes.
+    const Loss* one_loss = o.loss().get();
+    if (tc.contains("metrics") && !tc["metrics"].is_null()) {
+      nlohmann::json list = tc["metrics"];
+      if (list.is_object()) {
+        std::map<std::string, std::vector<MetricSpec>> by_name;
+        for (const auto& [output, l] : list.items()) {
+          const Loss* output_loss = one_loss;
+          if (o.losses_by_output() && o.losses_by_output()->count(output))
+            output_loss = o.losses_by_output()->at(output).object.get();
+          by_name.emplace(output, metric_specs(l, output_loss));
+        }
+        o.metrics_by_output(std::move(by_name));
+      } else {
+        KEEL_CHECK(list.is_array(), "'metrics' must be a list, got ", list.dump());
+        // Keras 2.11+ nests metrics per output: [[m1, m2]] for a single-output model.
+        if (list.size() == 1 && list[0].is_array()) list = nlohmann::json(list[0]);
+        for (const auto& m : list)
+          KEEL_CHECK(!m.is_array(), "'metrics' as one list per output (", list.dump(),
+                     ") is not supported; keel reads a flat list or a dict by output name");
+        o.metrics(metric_specs(list, one_loss));
+      }
+    } else {
+      o.metrics({});
+    }
   } catch (const Error& e) {
     throw Error("load_model: cannot compile from the training_config of " + file + ": " + e.what());
   }
