@@ -179,3 +179,22 @@ TEST(MultiOutput, OneOutputCompiledPerOutputKeepsPlainNames) {
   EXPECT_EQ(logs.keys(), (std::vector<std::string>{"loss", "accuracy"}));
   EXPECT_DOUBLE_EQ(logs.at("accuracy"), 0.5);  // one row repeated: one class predicted for all four
 }
+
+TEST(MultiOutput, TwoInputsOneOutputTakeOneTargetArray) {
+  auto a = Input(InputOptions({3}).name("in_a"));
+  auto b = Input(InputOptions({3}).name("in_b"));
+  auto sum = layers::Add()(std::vector<KerasTensor>{a, b});
+  auto out = layers::Dense(layers::DenseOptions(1).name("out"))(sum[0]);
+  Model m(std::vector<KerasTensor>{a, b}, std::vector<KerasTensor>{out}, "two_in");
+  m.compile(CompileOptions().optimizer("sgd").loss("mse").metrics({"mae"}));
+  const Tensor xa = Tensor::ones({6, 3}), xb = Tensor::zeros({6, 3}), y = Tensor::ones({6, 1});
+  auto history = m.fit({xa, xb}, y, FitOptions().epochs(2).batch_size(4).verbose(0));
+  EXPECT_EQ(history->keys(), (std::vector<std::string>{"loss", "mae"}));  // one output: plain names
+  const Tensor p = m.predict({xa, xb});
+  EXPECT_EQ(p.shape(), (Shape{6, 1}));
+  // predict is predict_multi's only array, and evaluate scores it.
+  EXPECT_EQ(p.to_vector<float>(), m.predict_multi({xa, xb}).at(0).to_vector<float>());
+  MeanAbsoluteErrorMetric mae;
+  mae.update_state(y, p);
+  EXPECT_NEAR(m.evaluate({xa, xb}, y, EvaluateOptions().verbose(0)).at("mae"), mae.result(), 1e-6);
+}
