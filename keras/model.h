@@ -111,13 +111,9 @@ class Model : public LayerImpl<Model> {
   // ---- training (keras/training.cpp). compile() tracks the optimizer as the checkpoint child
   // "optimizer" and the metrics as "keras_api/metrics/N" (loss first, in metrics() order), as Keras 2 does.
   void compile(const CompileOptions& options);
-  std::shared_ptr<History> fit(const Tensor& x, const Tensor& y, const FitOptions& options = FitOptions());
-  Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = EvaluateOptions());
-  Tensor predict(const Tensor& x, const PredictOptions& options = PredictOptions());
-  Logs train_on_batch(const Tensor& x, const Tensor& y);
-  Logs test_on_batch(const Tensor& x, const Tensor& y);
-  // Several inputs or outputs (see the header comment); a wrong number of arrays, unknown names or
-  // arrays with different numbers of samples are errors that name the model's inputs or outputs.
+  // x and y are one array each (a Tensor converts), or, for several inputs or outputs, lists or maps by
+  // name (see the header comment); a wrong number of arrays, unknown names or arrays with different
+  // numbers of samples are errors that name the model's inputs or outputs.
   std::shared_ptr<History> fit(const Arrays& x, const Arrays& y, const FitOptions& options = FitOptions());
   Logs evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& options = EvaluateOptions());
   Tensor predict(const Arrays& x, const PredictOptions& options = PredictOptions());  // one output

@@ -44,20 +44,6 @@ void Model::compile(const CompileOptions& options) {
   track("keras_api", api);
 }
 
-std::shared_ptr<History> Model::fit(const Tensor& x, const Tensor& y, const FitOptions& options) {
-  return bound_trainer("fit").fit(x, y, options);
-}
-
-Logs Model::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
-  return bound_trainer("evaluate").evaluate(x, y, options);
-}
-
-Tensor Model::predict(const Tensor& x, const PredictOptions& options) {
-  // Keras predicts without compile: a trainer that has no optimizer only runs the forward pass.
-  if (!trainer_) return Trainer(trainable_of(*this)).predict(x, options);
-  return bound_trainer("predict").predict(x, options);
-}
-
 std::shared_ptr<History> Model::fit(const Arrays& x, const Arrays& y, const FitOptions& options) {
   return bound_trainer("fit").fit(x, y, options);
 }
@@ -67,6 +53,7 @@ Logs Model::evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& op
 }
 
 Tensor Model::predict(const Arrays& x, const PredictOptions& options) {
+  // Keras predicts without compile: a trainer that has no optimizer only runs the forward pass.
   if (!trainer_) return Trainer(trainable_of(*this)).predict(x, options);
   return bound_trainer("predict").predict(x, options);
 }
@@ -106,14 +93,6 @@ std::vector<std::string> Model::output_names() const {
     out.push_back(proposal);
   }
   return out;
-}
-
-Logs Model::train_on_batch(const Tensor& x, const Tensor& y) {
-  return bound_trainer("train_on_batch").train_on_batch(x, y);
-}
-
-Logs Model::test_on_batch(const Tensor& x, const Tensor& y) {
-  return bound_trainer("test_on_batch").test_on_batch(x, y);
 }
 
 std::shared_ptr<Optimizer> Model::optimizer() const { return trainer_ ? trainer_->optimizer() : nullptr; }
