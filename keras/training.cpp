@@ -1,6 +1,6 @@
 // keras::Model's training methods: compile/fit/evaluate/predict/train_on_batch/test_on_batch over
-// keras::Trainer, with the optimizer and metrics tracked for checkpoints as Keras 2 names them. The
-// Tensor overloads are the one-input, one-output forms of the Arrays ones (keras/arrays.h).
+// keras::Trainer, with the optimizer and metrics tracked for checkpoints as Keras 2 names them. x and y
+// are keras::Arrays (keras/arrays.h); a Tensor converts to one array.
 #include <map>
 #include <set>
 
