@@ -1,4 +1,6 @@
 // Batches for keras::Trainer: rows of the data arrays, in order or through an epoch's permutation.
+#include <omp.h>
+
 #include <cstring>
 #include <numeric>
 
@@ -11,6 +13,11 @@ namespace keel::keras {
 namespace detail {
 
 namespace {
+// gather_rows copies a batch of at least this many bytes on every thread.
+constexpr size_t kParallelGatherBytes = size_t{256} << 10;
+// ... and prefetches the row this many rows ahead.
+constexpr int64_t kPrefetchRows = 2;
+
 size_t row_bytes(const Tensor& x, const char* what) {
   KEEL_CHECK(x.defined() && x.dim() >= 1, what, ": expected a tensor with a batch axis, got ",
              x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
@@ -44,7 +51,20 @@ Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& index, int64_t b
   for (int64_t i = begin; i < end; ++i) {
     const int64_t r = index[static_cast<size_t>(i)];
     KEEL_CHECK(0 <= r && r < x.size(0), "gather_rows: row ", r, " of ", shape_str(x.shape()));
-    if (rb > 0) std::memcpy(dst + static_cast<size_t>(i - begin) * rb, src + static_cast<size_t>(r) * rb, rb);
+  }
+  // Scattered rows of a large array miss the cache: a 256-image batch of Fashion-MNIST (800 KB) took
+  // an eighth of the training thread's time on one thread, with the other idle. Both threads copy, each
+  // prefetching the row it copies two rows later (a third less time per batch on one thread).
+  const int64_t rows = end - begin;
+  const bool parallel = static_cast<size_t>(rows) * rb >= kParallelGatherBytes && !omp_in_parallel();
+  const auto row = [&](int64_t i) { return src + static_cast<size_t>(index[static_cast<size_t>(begin + i)]) * rb; };
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t i = 0; i < rows; ++i) {
+    if (i + kPrefetchRows < rows) {
+      const char* ahead = row(i + kPrefetchRows);
+      for (size_t offset = 0; offset < rb; offset += 64) __builtin_prefetch(ahead + offset);
+    }
+    std::memcpy(dst + static_cast<size_t>(i) * rb, row(i), rb);
   }
   return out;
 }

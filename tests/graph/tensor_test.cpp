@@ -10,6 +10,7 @@
 
 #include "keel/graph/generator.h"
 #include "keel/graph/tensor.h"
+#include "keel/graph/threads.h"
 #include "keel/graph/variable.h"
 
 using namespace keel;
@@ -173,20 +174,26 @@ TEST(Generator, PhiloxKnownAnswer) {
 
 // fill_uniform computes whole blocks many counters at a time; the values must be those of one
 // philox block after another (element 4j + k is word k of block counter + j), and the counter must
-// advance by one per block begun, the partial last one included.
+// advance by one per block begun, the partial last one included. Large fills split the blocks over the
+// threads (from 2048 blocks): the same values on one thread and on two.
 TEST(Generator, FillUniformIsTheSequentialBlockStream) {
-  for (int64_t n : {0, 1, 3, 4, 5, 4099, 40000}) {
-    Generator g(12345);
-    g.set_state({12345, 77});
-    std::vector<float> got(static_cast<size_t>(n));
-    g.fill_uniform(got.data(), n, -2.f, 3.f);
-    for (int64_t i = 0; i < n; ++i) {
-      const auto b = Generator::philox(12345, 77 + static_cast<uint64_t>(i / 4));
-      const float u = static_cast<float>(b[static_cast<size_t>(i % 4)] >> 8) * 0x1.0p-24f;
-      ASSERT_EQ(got[static_cast<size_t>(i)], -2.f + (3.f - -2.f) * u) << "n=" << n << " i=" << i;
+  const int threads = keel::get_num_threads();
+  for (int t : {1, 2}) {
+    keel::set_num_threads(t);
+    for (int64_t n : {0, 1, 3, 4, 5, 4099, 8191, 8192, 40000, 40003}) {
+      Generator g(12345);
+      g.set_state({12345, 77});
+      std::vector<float> got(static_cast<size_t>(n));
+      g.fill_uniform(got.data(), n, -2.f, 3.f);
+      for (int64_t i = 0; i < n; ++i) {
+        const auto b = Generator::philox(12345, 77 + static_cast<uint64_t>(i / 4));
+        const float u = static_cast<float>(b[static_cast<size_t>(i % 4)] >> 8) * 0x1.0p-24f;
+        ASSERT_EQ(got[static_cast<size_t>(i)], -2.f + (3.f - -2.f) * u) << "threads=" << t << " n=" << n << " i=" << i;
+      }
+      EXPECT_EQ(g.counter(), 77u + static_cast<uint64_t>((n + 3) / 4)) << "n=" << n;
     }
-    EXPECT_EQ(g.counter(), 77u + static_cast<uint64_t>((n + 3) / 4)) << "n=" << n;
   }
+  keel::set_num_threads(threads);
 }
 
 TEST(Variable, AssignInPlaceAndChecksShape) {

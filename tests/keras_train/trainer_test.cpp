@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "keel/autodiff/backward.h"
+#include "keel/graph/threads.h"
 #include "keel/keras/callbacks/early_stopping.h"
 #include "keel/keras/optimizers.h"
 #include "keel/keras/trainer.h"
@@ -147,6 +148,28 @@ TEST(Trainer, ShufflingIsSeededPerEpoch) {
   td.fit(x, y, FitOptions().batch_size(5).epochs(4).initial_epoch(2).seed(9).verbose(0));
   EXPECT_TRUE(c.w.value().equal(d.w.value()));
   EXPECT_TRUE(c.b.value().equal(d.b.value()));
+}
+
+// A shuffled batch copies its rows on every thread once it is large (256 KB); each thread count gives
+// the rows a plain loop picks, the last rows of the batch (no row to prefetch past them) included.
+TEST(Trainer, GatheredRowsAreTheIndexedRowsOnAnyThreadCount) {
+  const int64_t n = 400, width = 784;  // 300 rows of 784 f32 = 940 KB: the parallel path
+  Tensor x = Tensor::empty({n, width});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>(i);
+  const std::vector<int64_t> index = keras::detail::epoch_permutation(n, 3, 0);
+  const int threads = keel::get_num_threads();
+  for (int t : {1, 2}) {
+    keel::set_num_threads(t);
+    for (auto [begin, end] : {std::pair<int64_t, int64_t>{50, 350}, {398, 400}, {0, 1}}) {
+      Tensor got = keras::detail::gather_rows(x, index, begin, end);
+      ASSERT_EQ(got.shape(), Shape({end - begin, width}));
+      for (int64_t i = begin; i < end; ++i)
+        for (int64_t c = 0; c < width; c += 97)
+          ASSERT_EQ(got.data<float>()[(i - begin) * width + c], x.data<float>()[index[static_cast<size_t>(i)] * width + c])
+              << "threads " << t << " row " << i << " col " << c;
+    }
+  }
+  keel::set_num_threads(threads);
 }
 
 TEST(Trainer, EarlyStoppingStopsFitAndRestoresWeights) {
