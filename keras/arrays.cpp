@@ -73,6 +73,31 @@ std::vector<Tensor> Arrays::in_order(const std::vector<std::string>& names, cons
   return list_;
 }
 
+std::vector<Tensor> Arrays::broadcast_in_order(const std::vector<std::string>& names, const std::string& what,
+                                               const char* arg, const char* role) const {
+  const size_t wanted = std::max<size_t>(names.size(), 1);
+  switch (kind_) {
+    case Kind::none: return {};
+    case Kind::one: return std::vector<Tensor>(wanted, list_[0]);
+    case Kind::list: return in_order(names, what, arg, role);
+    case Kind::map: break;
+  }
+  KEEL_CHECK(!names.empty(), what, ": ", arg, " is given by name (", quoted_names(keys_of(map_)),
+             "), but the model does not name its ", role, "s; pass one array");
+  for (const auto& [key, value] : map_) {
+    (void)value;
+    KEEL_CHECK(std::find(names.begin(), names.end(), key) != names.end(), what, ": ", arg, " has an array for '",
+               key, "', which is not an ", role, " of the model (the model has ", count_of(names.size(), role), " (",
+               quoted_names(names), "))");
+  }
+  std::vector<Tensor> out;
+  for (const auto& name : names) {
+    auto it = map_.find(name);
+    out.push_back(it == map_.end() ? Tensor() : it->second);
+  }
+  return out;
+}
+
 void check_same_samples(const std::vector<LabelledArray>& arrays, const std::string& what) {
   const LabelledArray* first = nullptr;
   for (const auto& a : arrays) {

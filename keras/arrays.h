@@ -8,7 +8,8 @@
 //   model.fit(x, y);                                                        // one array each
 //
 // in_order() puts the arrays in the model's order and says, naming the model's inputs or outputs, when
-// their number or names do not match. check_same_samples() says which two arrays disagree on the
+// their number or names do not match. broadcast_in_order() reads sample weights the way Keras 2.4 does:
+// one array applies to every output, and a map may leave outputs out. check_same_samples() says which two arrays disagree on the
 // number of samples (the first axis), which every array must share.
 #pragma once
 
@@ -40,6 +41,11 @@ class Arrays {
   // (a model that does not name its inputs) one unnamed array is expected.
   std::vector<Tensor> in_order(const std::vector<std::string>& names, const std::string& what, const char* arg,
                                const char* role) const;
+  // Like in_order, for arrays that are optional per name (sample weights): one array is repeated for every
+  // name; a list gives one per name in order (an undefined Tensor: none for that name); a map may leave
+  // names out (undefined there), and a key that is none of `names` is an error. No arrays: an empty vector.
+  std::vector<Tensor> broadcast_in_order(const std::vector<std::string>& names, const std::string& what,
+                                         const char* arg, const char* role) const;
 
  private:
   enum class Kind { none, one, list, map };
