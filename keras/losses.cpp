@@ -27,6 +27,20 @@ Tensor cast_like(const Tensor& y_true, const Tensor& y_pred) {
   return y_true.dtype() == y_pred.dtype() ? y_true : ops::cast(y_true, y_pred.dtype());
 }
 
+// Keras's squeeze_or_expand_dimensions(losses, sample_weight) and broadcast: a [N, 1] weight for [N]
+// losses loses its last axis; a weight of lower rank ([N] for [N, T] losses of a sequence) gets trailing
+// size-1 axes, so that each sample's weight applies to all of its losses.
+Tensor align_weight(const Tensor& sample_weight, const Tensor& losses) {
+  Tensor w = sample_weight;
+  if (w.dim() == losses.dim() + 1 && w.size(-1) == 1) w = ops::squeeze(w, {-1});
+  if (w.dim() >= 1 && w.dim() < losses.dim()) {
+    Shape s = w.shape();
+    s.resize(static_cast<size_t>(losses.dim()), 1);
+    w = ops::reshape(w, s);
+  }
+  return w;
+}
+
 }  // namespace
 
 const char* reduction_name(Reduction r) {
@@ -55,7 +69,7 @@ Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor
   KEEL_CHECK(y_true.defined() && y_pred.defined(), class_name(), " '", name_, "': y_true and y_pred must be defined");
   Tensor losses = call(y_true, y_pred);
   Tensor weighted = losses;
-  if (sample_weight.defined()) weighted = ops::mul(losses, cast_like(sample_weight, losses));
+  if (sample_weight.defined()) weighted = ops::mul(losses, cast_like(align_weight(sample_weight, losses), losses));
   if (reduction_ == Reduction::none) return weighted;
   Tensor total = ops::sum(weighted);
   if (reduction_ == Reduction::sum) return total;

@@ -38,8 +38,9 @@ struct LossOptions {
 class Loss {
  public:
   virtual ~Loss();
-  // Reduced loss (a scalar unless reduction is none). sample_weight: undefined, a scalar, or the shape
-  // of the per-sample losses.
+  // Reduced loss (a scalar unless reduction is none). sample_weight: undefined, a scalar, the shape of
+  // the per-sample losses, or one weight per sample ([N] or [N, 1]: applied to every loss of that sample,
+  // as Keras broadcasts it).
   Tensor operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = Tensor()) const;
   // Per-sample losses, before reduction.
   virtual Tensor call(const Tensor& y_true, const Tensor& y_pred) const = 0;

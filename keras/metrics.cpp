@@ -207,10 +207,16 @@ void MeanMetricWrapper::update_state(const Tensor& y_true, const Tensor& y_pred,
     ws = static_cast<double>(v.size());
   } else {
     const std::vector<double> w = as_doubles(sample_weight, name().c_str());
-    KEEL_CHECK(w.size() == 1 || w.size() == v.size(), name(), ": sample_weight ", shape_str(sample_weight.shape()),
-               " does not give one weight per value (", v.size(), " values)");
+    // One weight per sample (the first axis) applies to all of that sample's values (Accuracy compares
+    // elementwise; a sequence has one value per step), as Keras broadcasts [N, 1] weights.
+    const bool per_sample = !w.empty() && w.size() < v.size() && sample_weight.dim() >= 1 && y_true.dim() >= 1 &&
+                            static_cast<int64_t>(w.size()) == y_true.size(0) && v.size() % w.size() == 0;
+    KEEL_CHECK(w.size() == 1 || w.size() == v.size() || per_sample, name(), ": sample_weight ",
+               shape_str(sample_weight.shape()), " does not give one weight per value (", v.size(),
+               " values) or per sample (y_true ", shape_str(y_true.shape()), ")");
+    const size_t repeat = per_sample ? v.size() / w.size() : 1;
     for (size_t i = 0; i < v.size(); ++i) {
-      const double wi = w.size() == 1 ? w[0] : w[i];
+      const double wi = w.size() == 1 ? w[0] : w[i / repeat];
       s += v[i] * wi;
       ws += wi;
     }

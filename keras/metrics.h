@@ -71,7 +71,8 @@ class Mean : public Metric {
 // MeanMetricWrapper). Compiled metrics are of this kind.
 class MeanMetricWrapper : public Metric {
  public:
-  // sample_weight: undefined, a scalar, or one weight per per-sample value.
+  // sample_weight: undefined, a scalar, one weight per per-sample value, or one per sample (y_true's
+  // first axis), applied to each of that sample's values (Keras broadcasts [N, 1] weights so).
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = Tensor());
   // The function Keras's config names ("sparse_categorical_accuracy", ...).
   virtual std::string fn_name() const = 0;
