@@ -124,6 +124,9 @@ Tensor take_rows(const Tensor& x, int64_t begin, int64_t end);
 Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& index, int64_t begin, int64_t end);
 // The permutation of epoch `epoch` for `n` samples: Fisher-Yates on Generator(seed) at counter epoch << 32.
 std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int epoch);
+// The number of batches of `batch_size` in `n` samples (a partial last batch counts), at most `steps`
+// when steps > 0.
+int64_t batch_count(int64_t n, int64_t batch_size, int64_t steps);
 // take_rows / gather_rows of every array (index empty: rows in order).
 std::vector<Tensor> rows_of(const std::vector<Tensor>& xs, const std::vector<int64_t>& index, int64_t begin,
                             int64_t end);

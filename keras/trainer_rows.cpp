@@ -1,6 +1,7 @@
 // Batches for keras::Trainer: rows of the data arrays, in order or through an epoch's permutation.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <numeric>
 
@@ -79,6 +80,11 @@ std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int epoch) {
     std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
   }
   return perm;
+}
+
+int64_t batch_count(int64_t n, int64_t batch_size, int64_t steps) {
+  const int64_t all = (n + batch_size - 1) / batch_size;
+  return steps > 0 ? std::min(steps, all) : all;
 }
 
 std::vector<Tensor> rows_of(const std::vector<Tensor>& xs, const std::vector<int64_t>& index, int64_t begin,
