@@ -99,29 +99,78 @@ CompiledOutputs::CompiledOutputs(const CompileOptions& options, const std::vecto
     for (auto& o : outputs_)
       for (const MetricSpec& m : options.metrics()) o.metrics.push_back(copy_for_output(m, o.loss.get()));
   }
-  if (several) {
-    std::set<std::string> seen;
+  build_weighted_metrics(options, names);
+  name_metrics();
+}
+
+void CompiledOutputs::build_weighted_metrics(const CompileOptions& options, const std::vector<std::string>& names) {
+  if (options.weighted_metrics_by_output()) {
+    const auto& by_name = *options.weighted_metrics_by_output();
+    KEEL_CHECK(!names.empty(), "compile: weighted_metrics_by_output needs output names, and the model does not "
+               "name its output");
+    check_keys(by_name, names, "weighted_metrics_by_output");
     for (auto& o : outputs_) {
-      for (const auto& m : o.metrics) {
-        m->set_name(o.name + "_" + m->name());
-        KEEL_CHECK(seen.insert(m->name()).second, "compile: two metrics are named '", m->name(),
-                   "'; give each metric of an output its own name");
+      auto it = by_name.find(o.name);
+      if (it == by_name.end()) continue;
+      for (const MetricSpec& m : it->second) o.weighted_metrics.push_back(copy_for_output(m, o.loss.get()));
+    }
+  } else if (outputs_.size() == 1) {
+    // The objects as given, like the plain metrics of one output. One object in both lists would be
+    // renamed for both ("weighted_<name>") and updated twice a step.
+    CompiledOutput& o = outputs_[0];
+    for (const MetricSpec& m : options.weighted_metrics()) {
+      if (m.object) {
+        for (const auto& plain : o.metrics)
+          KEEL_CHECK(plain != m.object, "compile: the metric object '", m.object->name(),
+                     "' is in both metrics and weighted_metrics; give each list its own object");
       }
+      o.weighted_metrics.push_back(m.object ? m.object : metric_from_name(m.name, o.loss.get()));
+    }
+  } else {
+    for (auto& o : outputs_)
+      for (const MetricSpec& m : options.weighted_metrics())
+        o.weighted_metrics.push_back(copy_for_output(m, o.loss.get()));
+  }
+}
+
+// Keras 2.4's MetricsContainer._set_metric_names, output by output: with several outputs a metric is
+// "<output>_<name>"; a weighted metric whose name is taken by a plain one of its output becomes
+// "weighted_<name>" (one output) or "<output>_weighted_<name>"; any other clash is an error.
+void CompiledOutputs::name_metrics() {
+  const bool several = outputs_.size() > 1;
+  std::set<std::string> seen;
+  auto claim = [&](const Metric& m) {
+    KEEL_CHECK(seen.insert(m.name()).second, "compile: two metrics are named '", m.name(),
+               "'; give each metric of an output its own name");
+  };
+  for (auto& o : outputs_) {
+    for (const auto& m : o.metrics) {
+      if (several) m->set_name(o.name + "_" + m->name());
+      claim(*m);
+    }
+    for (const auto& m : o.weighted_metrics) {
+      if (several)
+        m->set_name(o.name + (seen.count(o.name + "_" + m->name()) ? "_weighted_" : "_") + m->name());
+      else if (seen.count(m->name()))
+        m->set_name("weighted_" + m->name());
+      claim(*m);
     }
   }
 }
 
 Tensor CompiledOutputs::total_loss(const std::vector<Tensor>& y_true, const std::vector<Tensor>& y_pred,
-                                   std::vector<Tensor>& per_output) const {
+                                   const std::vector<Tensor>& sample_weight, std::vector<Tensor>& per_output) const {
   KEEL_CHECK(y_true.size() == outputs_.size() && y_pred.size() == outputs_.size(), "the model has ",
              outputs_.size(), " compiled outputs but got ", y_true.size(), " targets and ", y_pred.size(),
              " predictions");
+  KEEL_CHECK(sample_weight.empty() || sample_weight.size() == outputs_.size(), "the model has ", outputs_.size(),
+             " compiled outputs but got ", sample_weight.size(), " sample weights");
   per_output.assign(outputs_.size(), Tensor());
   Tensor total;
   for (size_t i = 0; i < outputs_.size(); ++i) {
     const CompiledOutput& o = outputs_[i];
     if (!o.loss) continue;
-    per_output[i] = (*o.loss)(y_true[i], y_pred[i]);
+    per_output[i] = (*o.loss)(y_true[i], y_pred[i], sample_weight.empty() ? Tensor() : sample_weight[i]);
     const Tensor term = o.weight ? ops::mul(per_output[i], *o.weight) : per_output[i];
     total = total.defined() ? ops::add(total, term) : term;
   }
@@ -129,11 +178,14 @@ Tensor CompiledOutputs::total_loss(const std::vector<Tensor>& y_true, const std:
 }
 
 void CompiledOutputs::update(const std::vector<Tensor>& per_output, const std::vector<Tensor>& y_true,
-                             const std::vector<Tensor>& y_pred, double batch_size) {
+                             const std::vector<Tensor>& y_pred, const std::vector<Tensor>& sample_weight,
+                             double batch_size) {
   for (size_t i = 0; i < outputs_.size(); ++i) {
     CompiledOutput& o = outputs_[i];
     if (o.loss_tracker && per_output[i].defined()) o.loss_tracker->update_state(per_output[i].item<double>(), batch_size);
-    for (const auto& m : o.metrics) m->update_state(y_true[i], y_pred[i]);
+    for (const auto& m : o.metrics) m->update_state(y_true[i], y_pred[i]);  // unweighted, as Keras 2.4
+    const Tensor w = sample_weight.empty() ? Tensor() : sample_weight[i];
+    for (const auto& m : o.weighted_metrics) m->update_state(y_true[i], y_pred[i], w);
   }
 }
 
@@ -141,8 +193,10 @@ std::vector<std::shared_ptr<Metric>> CompiledOutputs::metrics() const {
   std::vector<std::shared_ptr<Metric>> out;
   for (const auto& o : outputs_)
     if (o.loss_tracker) out.push_back(o.loss_tracker);
-  for (const auto& o : outputs_)
+  for (const auto& o : outputs_) {
     for (const auto& m : o.metrics) out.push_back(m);
+    for (const auto& m : o.weighted_metrics) out.push_back(m);
+  }
   return out;
 }
 

@@ -41,8 +41,17 @@
 //   std::vector<Tensor> preds = two.predict_multi({x_image, x_flipped});   // [probs, brightness]
 //
 // Checkpoints of a compiled model with several outputs track, under keras_api/metrics/N, the "loss"
-// mean, each output's "<output>_loss" mean, then each output's metrics, in Keras's model.metrics order;
-// one output keeps "loss" then its metrics.
+// mean, each output's "<output>_loss" mean, then each output's metrics and weighted metrics, in Keras's
+// model.metrics order; one output keeps "loss", its metrics, then its weighted metrics.
+//
+// Per-sample weights (keras/trainer.h): FitOptions::sample_weight / class_weight, validation_data's
+// third array, EvaluateOptions::sample_weight, and CompileOptions::weighted_metrics for the metrics that
+// take them:
+//
+//   model.compile(keras::CompileOptions().optimizer("adam").loss("sparse_categorical_crossentropy")
+//                     .metrics({"accuracy"}).weighted_metrics({"accuracy"}));
+//   model.fit(x, y, keras::FitOptions().class_weight({{0, 1.0}, {1, 1.0}, {2, 5.0}}));
+//   // logs: loss, accuracy, weighted_accuracy
 #pragma once
 
 #include <iosfwd>
@@ -118,8 +127,10 @@ class Model : public LayerImpl<Model> {
   Logs evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& options = EvaluateOptions());
   Tensor predict(const Arrays& x, const PredictOptions& options = PredictOptions());  // one output
   std::vector<Tensor> predict_multi(const Arrays& x, const PredictOptions& options = PredictOptions());
-  Logs train_on_batch(const Arrays& x, const Arrays& y);
-  Logs test_on_batch(const Arrays& x, const Arrays& y);
+  // Keras's train_on_batch(x, y, sample_weight, class_weight) and test_on_batch(x, y, sample_weight).
+  Logs train_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight = Arrays(),
+                      const ClassWeight& class_weight = ClassWeight());
+  Logs test_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight = Arrays());
   bool compiled() const { return trainer_ != nullptr; }
   std::shared_ptr<Optimizer> optimizer() const;             // null before compile()
   // Keras's model.metrics: "loss", the per-output loss means (several outputs), the compiled metrics.

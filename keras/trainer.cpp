@@ -10,6 +10,7 @@
 #include "keel/graph/node.h"
 #include "keel/keras/callbacks/progbar_logger.h"
 #include "keel/keras/optimizers/optimizer.h"
+#include "keel/keras/sample_weights.h"
 
 namespace keel::keras {
 
@@ -109,10 +110,12 @@ std::vector<Tensor> Trainer::resolve_x(const Arrays& x, const std::string& what)
   return xs;
 }
 
-Trainer::Data Trainer::resolve(const Arrays& x, const Arrays& y, const std::string& what) const {
-  Data d{x.in_order(model_.input_names, what, "x", "input"), y.in_order(model_.output_names, what, "y", "output")};
+Trainer::Data Trainer::resolve(const Arrays& x, const Arrays& y, const std::string& what,
+                               const Arrays& sample_weight) const {
+  Data d{x.in_order(model_.input_names, what, "x", "input"), y.in_order(model_.output_names, what, "y", "output"), {}};
   if (d.x.size() == 1 && d.y.size() == 1) {
     check_xy(d.x[0], d.y[0], what);  // one input and one output: the messages as before
+    d.sample_weight = detail::resolve_sample_weights(sample_weight, model_.output_names, d.y, what);
     return d;
   }
   std::vector<LabelledArray> labelled;
@@ -121,7 +124,15 @@ Trainer::Data Trainer::resolve(const Arrays& x, const Arrays& y, const std::stri
   check_same_samples(labelled, what);
   KEEL_CHECK(d.samples() > 0, what, ": ", labelled[0].label, " ", shape_str(d.x[0].shape()),
              " has no samples; expected non-empty arrays");
+  d.sample_weight = detail::resolve_sample_weights(sample_weight, model_.output_names, d.y, what);
   return d;
+}
+
+void Trainer::apply_class_weight(Data& d, const ClassWeight& class_weight, const std::string& what) const {
+  if (class_weight.empty()) return;
+  detail::check_class_weight(class_weight, model_.output_names, what);
+  if (d.sample_weight.empty()) d.sample_weight.resize(1);
+  d.sample_weight[0] = detail::class_weight_to_sample_weight(class_weight, d.y.at(0), d.sample_weight[0], what);
 }
 
 std::vector<Tensor> Trainer::forward(const std::vector<Tensor>& xs, bool training) {
@@ -135,13 +146,13 @@ std::vector<Tensor> Trainer::forward(const std::vector<Tensor>& xs, bool trainin
   return ys;
 }
 
-Logs Trainer::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+Logs Trainer::train_step(const Data& batch) {
   std::vector<Tensor> y_pred, per_output;
   Tensor loss;
   {
     EnableGradGuard grad_mode;
-    y_pred = forward(x, /*training=*/true);
-    loss = outputs_.total_loss(y, y_pred, per_output);
+    y_pred = forward(batch.x, /*training=*/true);
+    loss = outputs_.total_loss(batch.y, y_pred, batch.sample_weight, per_output);
   }
   // After the forward pass, as Keras reads them inside the tape: a model built by its first call
   // (a Sequential without input_shape) has no variables before it.
@@ -160,36 +171,39 @@ Logs Trainer::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>
   else grads.resize(vars.size());
   optimizer_->apply_gradients(grads, vars);
   NoGradGuard no_grad;
-  const auto batch = static_cast<double>(x.at(0).size(0));
-  loss_tracker_->update_state(loss.item<double>(), batch);
+  // The loss means are weighted by the batch size, with or without sample weights, as Keras 2.4.
+  const auto rows = static_cast<double>(batch.samples());
+  loss_tracker_->update_state(loss.item<double>(), rows);
   for (auto& p : y_pred) p = p.detach();
-  outputs_.update(per_output, y, y_pred, batch);
+  outputs_.update(per_output, batch.y, y_pred, batch.sample_weight, rows);
   return current_logs();
 }
 
-Logs Trainer::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+Logs Trainer::test_step(const Data& batch) {
   NoGradGuard no_grad;
-  const std::vector<Tensor> y_pred = forward(x, /*training=*/false);
+  const std::vector<Tensor> y_pred = forward(batch.x, /*training=*/false);
   std::vector<Tensor> per_output;
-  const Tensor loss = outputs_.total_loss(y, y_pred, per_output);
-  const auto batch = static_cast<double>(x.at(0).size(0));
-  loss_tracker_->update_state(loss.item<double>(), batch);
-  outputs_.update(per_output, y, y_pred, batch);
+  const Tensor loss = outputs_.total_loss(batch.y, y_pred, batch.sample_weight, per_output);
+  const auto rows = static_cast<double>(batch.samples());
+  loss_tracker_->update_state(loss.item<double>(), rows);
+  outputs_.update(per_output, batch.y, y_pred, batch.sample_weight, rows);
   return current_logs();
 }
 
-Logs Trainer::train_on_batch(const Arrays& x, const Arrays& y) {
+Logs Trainer::train_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight,
+                             const ClassWeight& class_weight) {
   check_compiled("train_on_batch");
-  const Data d = resolve(x, y, "train_on_batch");
+  Data d = resolve(x, y, "train_on_batch", sample_weight);
+  apply_class_weight(d, class_weight, "train_on_batch");
   reset_metrics();
-  return train_step(d.x, d.y);
+  return train_step(d);
 }
 
-Logs Trainer::test_on_batch(const Arrays& x, const Arrays& y) {
+Logs Trainer::test_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight) {
   check_compiled("test_on_batch");
-  const Data d = resolve(x, y, "test_on_batch");
+  const Data d = resolve(x, y, "test_on_batch", sample_weight);
   reset_metrics();
-  return test_step(d.x, d.y);
+  return test_step(d);
 }
 
 Tensor Trainer::predict(const Arrays& x, const PredictOptions& options) {

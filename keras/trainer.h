@@ -28,6 +28,16 @@
 // Keras 2.4's: "loss" (the weighted sum), "<output>_loss" for each output with a loss, then each
 // output's "<output>_<metric>", with "val_" before each for validation. predict_multi() returns one
 // array per output. One input and one output run exactly as before (same logs, numbers and messages).
+//
+// Sample weights (Keras 2.4; keras/sample_weights.h): FitOptions::sample_weight, the third array of
+// validation_data, EvaluateOptions::sample_weight and train_on_batch/test_on_batch's sample_weight give
+// one weight per sample ([N] or [N, 1]) for every output, or one per output (a list, or by name: an
+// output left out is unweighted). The weights go with their samples: the same shuffle permutation,
+// validation_split cut and batches as x and y. class_weight (fit and train_on_batch, one output only)
+// becomes per-sample weights of the training data, multiplied with sample_weight; validation is not
+// class-weighted. Each output's loss and its weighted metrics take the weights; the "loss" and
+// "<output>_loss" means stay weighted by the batch size and the plain metrics unweighted, as Keras 2.4
+// (keras/compiled_outputs.h).
 #pragma once
 
 #include <functional>
@@ -76,8 +86,10 @@ class Trainer {
   Tensor predict(const Arrays& x, const PredictOptions& options = PredictOptions());
   std::vector<Tensor> predict_multi(const Arrays& x, const PredictOptions& options = PredictOptions());
   // One step on one batch; metrics are reset first (Keras's reset_metrics=True). Returns the logs.
-  Logs train_on_batch(const Arrays& x, const Arrays& y);
-  Logs test_on_batch(const Arrays& x, const Arrays& y);
+  // sample_weight and class_weight as FitOptions takes them (none by default).
+  Logs train_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight = Arrays(),
+                      const ClassWeight& class_weight = ClassWeight());
+  Logs test_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight = Arrays());
 
   const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
   // The loss compile() applied to every output (null when it was given per output: see outputs()).
@@ -93,19 +105,25 @@ class Trainer {
   TrainingControl& control() { return control_; }
 
  private:
-  // x and y in model order, checked to share their (non-zero) number of samples.
+  // x and y in model order, checked to share their (non-zero) number of samples, and the sample weights:
+  // one per output (undefined: that output is unweighted), or none at all.
   struct Data {
-    std::vector<Tensor> x, y;
+    std::vector<Tensor> x, y, sample_weight;
     int64_t samples() const { return x.at(0).size(0); }
+    // Rows [begin, end) of every array, through `index` when it is not empty (detail::rows_of).
+    Data rows(const std::vector<int64_t>& index, int64_t begin, int64_t end) const;
   };
-  Data resolve(const Arrays& x, const Arrays& y, const std::string& what) const;
+  Data resolve(const Arrays& x, const Arrays& y, const std::string& what,
+               const Arrays& sample_weight = Arrays()) const;
+  // Multiplies class_weight's per-sample weights into d's (one output only; keras/sample_weights.h).
+  void apply_class_weight(Data& d, const ClassWeight& class_weight, const std::string& what) const;
   std::vector<Tensor> resolve_x(const Arrays& x, const std::string& what) const;
   bool multi_io() const { return model_.input_names.size() > 1 || model_.output_names.size() > 1; }
   std::vector<Tensor> forward(const std::vector<Tensor>& xs, bool training);
   void check_compiled(const char* what) const;
   Logs current_logs() const;
-  Logs train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
-  Logs test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
+  Logs train_step(const Data& batch);
+  Logs test_step(const Data& batch);
   Logs run_evaluation(const Data& data, int64_t batch_size, int64_t steps, CallbackList& callbacks);
 
   TrainableModel model_;
@@ -127,7 +145,8 @@ std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int epoch);
 // The number of batches of `batch_size` in `n` samples (a partial last batch counts), at most `steps`
 // when steps > 0.
 int64_t batch_count(int64_t n, int64_t batch_size, int64_t steps);
-// take_rows / gather_rows of every array (index empty: rows in order).
+// take_rows / gather_rows of every array (index empty: rows in order). An undefined array (an output
+// without sample weights) stays undefined.
 std::vector<Tensor> rows_of(const std::vector<Tensor>& xs, const std::vector<int64_t>& index, int64_t begin,
                             int64_t end);
 }  // namespace detail

@@ -20,7 +20,7 @@ Logs Trainer::run_evaluation(const Data& data, int64_t batch_size, int64_t steps
   for (int64_t step = 0; step < count; ++step) {
     callbacks.on_test_batch_begin(step);
     const int64_t begin = step * batch_size, end = std::min(n, begin + batch_size);
-    logs = test_step(detail::rows_of(data.x, {}, begin, end), detail::rows_of(data.y, {}, begin, end));
+    logs = test_step(data.rows({}, begin, end));
     callbacks.on_test_batch_end(step, logs);
   }
   callbacks.on_test_end(logs);
@@ -29,7 +29,7 @@ Logs Trainer::run_evaluation(const Data& data, int64_t batch_size, int64_t steps
 
 Logs Trainer::evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& options) {
   check_compiled("evaluate");
-  const Data d = resolve(x, y, "evaluate");
+  const Data d = resolve(x, y, "evaluate", options.sample_weight());
   KEEL_CHECK(options.batch_size() > 0, "evaluate: batch_size must be positive, got ", options.batch_size());
   CallbackList callbacks(options.callbacks());
   if (options.verbose() != 0) callbacks.append(std::make_shared<ProgbarLogger>(options.progbar()));
@@ -43,7 +43,7 @@ Logs Trainer::evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& 
 
 std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const FitOptions& options) {
   check_compiled("fit");
-  const Data all = resolve(x, y, "fit");
+  const Data all = resolve(x, y, "fit", options.sample_weight());
   const int64_t bs = options.batch_size();
   KEEL_CHECK(bs > 0, "fit: batch_size must be positive, got ", bs);
   KEEL_CHECK(options.epochs() >= 0 && options.initial_epoch() >= 0, "fit: epochs (", options.epochs(),
@@ -54,16 +54,19 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
   Data train = all;
   std::optional<Data> val;
   if (options.validation_arrays()) {
-    val = resolve(options.validation_arrays()->first, options.validation_arrays()->second, "fit: validation_data");
+    val = resolve(options.validation_arrays()->first, options.validation_arrays()->second, "fit: validation_data",
+                  options.validation_sample_weight());
   } else if (split > 0) {
     // The last fraction of every array, before shuffling, as Keras.
     const int64_t samples = all.samples();
     const auto split_at = static_cast<int64_t>(std::floor(static_cast<double>(samples) * (1.0 - split)));
     KEEL_CHECK(split_at > 0 && split_at < samples, "fit: validation_split ", split, " of ", samples,
                " samples leaves ", split_at, " for training and ", samples - split_at, " for validation");
-    train = Data{detail::rows_of(all.x, {}, 0, split_at), detail::rows_of(all.y, {}, 0, split_at)};
-    val = Data{detail::rows_of(all.x, {}, split_at, samples), detail::rows_of(all.y, {}, split_at, samples)};
+    train = all.rows({}, 0, split_at);  // the sample weights too, as Keras's train_validation_split
+    val = all.rows({}, split_at, samples);
   }
+  // Training data only: Keras maps class_weight over the training dataset, not the validation data.
+  apply_class_weight(train, options.class_weight(), "fit");
   const int64_t n = train.samples();
   KEEL_CHECK(n > 0, "fit: no training samples");
   const int64_t steps = detail::batch_count(n, bs, options.steps_per_epoch());
@@ -94,14 +97,14 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
     const int64_t first_step = state.step();  // > 0: resuming inside this epoch, metrics restored
     if (first_step == 0) reset_metrics();
     callbacks.on_epoch_begin(epoch);
-    // One permutation for every array: each batch keeps its samples' inputs and targets together.
+    // One permutation for every array: each batch keeps its samples' inputs, targets and weights together.
     const std::vector<int64_t> perm = options.shuffle() ? detail::epoch_permutation(n, state.shuffle_seed(), epoch)
                                                         : std::vector<int64_t>();
     Logs logs = current_logs();
     for (int64_t step = first_step; step < steps; ++step) {
       callbacks.on_train_batch_begin(step);
       const int64_t begin = step * bs, end = std::min(n, begin + bs);
-      logs = train_step(detail::rows_of(train.x, perm, begin, end), detail::rows_of(train.y, perm, begin, end));
+      logs = train_step(train.rows(perm, begin, end));
       state.at(epoch, step + 1);
       callbacks.on_train_batch_end(step, logs);
       if (control_.stop_training) break;

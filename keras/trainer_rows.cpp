@@ -1,4 +1,5 @@
-// Batches for keras::Trainer: rows of the data arrays, in order or through an epoch's permutation.
+// Batches for keras::Trainer: rows of the data arrays (x, y and the sample weights), in order or through
+// an epoch's permutation.
 #include <omp.h>
 
 #include <algorithm>
@@ -91,10 +92,18 @@ std::vector<Tensor> rows_of(const std::vector<Tensor>& xs, const std::vector<int
                             int64_t end) {
   std::vector<Tensor> out;
   out.reserve(xs.size());
-  for (const Tensor& x : xs) out.push_back(index.empty() ? take_rows(x, begin, end) : gather_rows(x, index, begin, end));
+  for (const Tensor& x : xs) {
+    if (!x.defined()) out.emplace_back();
+    else out.push_back(index.empty() ? take_rows(x, begin, end) : gather_rows(x, index, begin, end));
+  }
   return out;
 }
 
 }  // namespace detail
+
+Trainer::Data Trainer::Data::rows(const std::vector<int64_t>& index, int64_t begin, int64_t end) const {
+  return Data{detail::rows_of(x, index, begin, end), detail::rows_of(y, index, begin, end),
+              detail::rows_of(sample_weight, index, begin, end)};
+}
 
 }  // namespace keel::keras

@@ -63,12 +63,13 @@ std::vector<Tensor> Model::predict_multi(const Arrays& x, const PredictOptions& 
   return bound_trainer("predict").predict_multi(x, options);
 }
 
-Logs Model::train_on_batch(const Arrays& x, const Arrays& y) {
-  return bound_trainer("train_on_batch").train_on_batch(x, y);
+Logs Model::train_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight,
+                           const ClassWeight& class_weight) {
+  return bound_trainer("train_on_batch").train_on_batch(x, y, sample_weight, class_weight);
 }
 
-Logs Model::test_on_batch(const Arrays& x, const Arrays& y) {
-  return bound_trainer("test_on_batch").test_on_batch(x, y);
+Logs Model::test_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight) {
+  return bound_trainer("test_on_batch").test_on_batch(x, y, sample_weight);
 }
 
 std::vector<std::string> Model::input_names() const {

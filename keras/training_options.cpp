@@ -94,6 +94,26 @@ CompileOptions& CompileOptions::metrics_by_output(std::map<std::string, std::vec
   return *this;
 }
 
+CompileOptions& CompileOptions::weighted_metrics(std::vector<MetricSpec> metrics) {
+  for (const auto& m : metrics)
+    KEEL_CHECK(m.object || !m.name.empty(), "CompileOptions: a weighted metric needs a name or an object");
+  weighted_metrics_ = std::move(metrics);
+  weighted_metric_map_.reset();
+  return *this;
+}
+
+CompileOptions& CompileOptions::weighted_metrics_by_output(
+    std::map<std::string, std::vector<MetricSpec>> by_output_name) {
+  for (const auto& [output, list] : by_output_name) {
+    for (const auto& m : list)
+      KEEL_CHECK(m.object || !m.name.empty(), "CompileOptions: a weighted metric of output '", output,
+                 "' needs a name or an object");
+  }
+  weighted_metrics_.clear();
+  weighted_metric_map_ = std::move(by_output_name);
+  return *this;
+}
+
 std::vector<std::shared_ptr<MeanMetricWrapper>> CompileOptions::build_metrics() const {
   std::vector<std::shared_ptr<MeanMetricWrapper>> out;
   for (const auto& m : metrics_) out.push_back(m.object ? m.object : metric_from_name(m.name, loss_.get()));

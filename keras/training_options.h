@@ -28,6 +28,22 @@
 //
 // The *_by_output setters have their own names because a map and a list of two strings would make
 // {"a", "b"} ambiguous.
+//
+// Per-sample weights (Keras 2.4): FitOptions::sample_weight gives one weight per sample ([N] or [N, 1])
+// for every output, or a list / Arrays::by_name map with one per output (an output without one is
+// unweighted); fit shuffles, splits (validation_split) and batches it with x and y. class_weight
+// ({class: weight}, keys exactly 0..K-1) turns the training labels into per-sample weights (multiplied
+// with sample_weight when both are given), for a model with one output; validation data are not
+// class-weighted, as Keras.
+// validation_data(x, y, sample_weight) and EvaluateOptions::sample_weight weight evaluation. The loss of
+// each output is weighted (sum of w * loss over the number of per-sample losses); metrics() ignore the
+// weights, weighted_metrics() / weighted_metrics_by_output() receive them, as Keras 2.4's compile. A
+// weighted metric whose name a plain one already has becomes "weighted_<name>" ("<output>_weighted_<name>"
+// with several outputs), as Keras's _set_metric_names.
+//
+//   model.compile(keras::CompileOptions().optimizer("adam").loss("sparse_categorical_crossentropy")
+//                     .metrics({"accuracy"}).weighted_metrics({"accuracy"}));   // accuracy, weighted_accuracy
+//   model.fit(x, y, keras::FitOptions().class_weight({{0, 1.0}, {1, 5.0}}).sample_weight(w));
 #pragma once
 
 #include <cstdint>
@@ -90,6 +106,10 @@ class CompileOptions {
   CompileOptions& loss_weights(std::vector<double> per_output);
   CompileOptions& loss_weights_by_output(std::map<std::string, double> by_output_name);
   CompileOptions& metrics_by_output(std::map<std::string, std::vector<MetricSpec>> by_output_name);
+  // Metrics that receive the sample weights (Keras's weighted_metrics): a list for every output, or one
+  // list per named output. Independent of metrics(): a model may have both.
+  CompileOptions& weighted_metrics(std::vector<MetricSpec> metrics);
+  CompileOptions& weighted_metrics_by_output(std::map<std::string, std::vector<MetricSpec>> by_output_name);
 
   const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
   // The one loss for every output (null when losses() or losses_by_output() gave them per output).
@@ -105,6 +125,11 @@ class CompileOptions {
   const std::optional<std::map<std::string, std::vector<MetricSpec>>>& metrics_by_output() const {
     return metric_map_;
   }
+  const std::vector<MetricSpec>& weighted_metrics() const { return weighted_metrics_; }
+  const std::optional<std::map<std::string, std::vector<MetricSpec>>>& weighted_metrics_by_output() const {
+    return weighted_metric_map_;
+  }
+  bool has_weighted_metrics() const { return !weighted_metrics_.empty() || weighted_metric_map_; }
   // Metric objects: given objects as they are, names resolved with metric_from_name(name, loss).
   std::vector<std::shared_ptr<MeanMetricWrapper>> build_metrics() const;
 
@@ -118,7 +143,12 @@ class CompileOptions {
   std::optional<std::map<std::string, double>> weight_map_;
   std::vector<MetricSpec> metrics_;
   std::optional<std::map<std::string, std::vector<MetricSpec>>> metric_map_;
+  std::vector<MetricSpec> weighted_metrics_;
+  std::optional<std::map<std::string, std::vector<MetricSpec>>> weighted_metric_map_;
 };
+
+// Keras's class_weight: {class index: weight}, the keys exactly 0..K-1.
+using ClassWeight = std::map<int64_t, double>;
 
 struct FitOptions {
   KEEL_TRAIN_ARG(FitOptions, int64_t, batch_size, 32)
@@ -131,6 +161,10 @@ struct FitOptions {
   KEEL_TRAIN_ARG(FitOptions, int64_t, steps_per_epoch, 0)  // 0: every batch of the data
   KEEL_TRAIN_ARG(FitOptions, std::optional<uint64_t>, seed, std::nullopt)  // shuffling generator's seed
   KEEL_TRAIN_ARG(FitOptions, ProgbarOptions, progbar, ProgbarOptions())    // where and how to draw
+  // One weight per sample ([N] or [N, 1]): one array for every output, or a list / by_name map, one per
+  // output.
+  KEEL_TRAIN_ARG(FitOptions, Arrays, sample_weight, Arrays())
+  KEEL_TRAIN_ARG(FitOptions, ClassWeight, class_weight, ClassWeight())  // training data only
  public:
   FitOptions& callback(std::shared_ptr<Callback> cb) {
     callbacks_.push_back(std::move(cb));
@@ -139,22 +173,38 @@ struct FitOptions {
   FitOptions& validation_data(Tensor x, Tensor y) {
     validation_arrays_ = std::make_pair(Arrays(x), Arrays(y));
     validation_data_ = std::make_pair(std::move(x), std::move(y));
+    validation_sample_weight_ = Arrays();
     return *this;
   }
   // Several inputs or outputs: lists in model order, or Arrays::by_name (keras/arrays.h).
   FitOptions& validation_data(Arrays x, Arrays y) {
     validation_data_.reset();
     validation_arrays_ = std::make_pair(std::move(x), std::move(y));
+    validation_sample_weight_ = Arrays();
+    return *this;
+  }
+  // Keras's (x_val, y_val, val_sample_weight): the weights as sample_weight takes them.
+  FitOptions& validation_data(Tensor x, Tensor y, Tensor sample_weight) {
+    validation_data(std::move(x), std::move(y));
+    validation_sample_weight_ = Arrays(std::move(sample_weight));
+    return *this;
+  }
+  FitOptions& validation_data(Arrays x, Arrays y, Arrays sample_weight) {
+    validation_data(std::move(x), std::move(y));
+    validation_sample_weight_ = std::move(sample_weight);
     return *this;
   }
   // The pair given as two tensors (unset when validation_data was given as Arrays).
   const std::optional<std::pair<Tensor, Tensor>>& validation_data() const { return validation_data_; }
   // Whatever validation_data was given, as Arrays (what fit reads).
   const std::optional<std::pair<Arrays, Arrays>>& validation_arrays() const { return validation_arrays_; }
+  // The third element of validation_data (no arrays when it was given as a pair).
+  const Arrays& validation_sample_weight() const { return validation_sample_weight_; }
 
  private:
   std::optional<std::pair<Tensor, Tensor>> validation_data_;
   std::optional<std::pair<Arrays, Arrays>> validation_arrays_;
+  Arrays validation_sample_weight_;
 };
 
 struct EvaluateOptions {
@@ -163,6 +213,7 @@ struct EvaluateOptions {
   KEEL_TRAIN_ARG(EvaluateOptions, int64_t, steps, 0)  // 0: every batch
   KEEL_TRAIN_ARG(EvaluateOptions, std::vector<std::shared_ptr<Callback>>, callbacks, {})
   KEEL_TRAIN_ARG(EvaluateOptions, ProgbarOptions, progbar, ProgbarOptions())
+  KEEL_TRAIN_ARG(EvaluateOptions, Arrays, sample_weight, Arrays())  // as FitOptions::sample_weight
  public:
   EvaluateOptions& callback(std::shared_ptr<Callback> cb) {
     callbacks_.push_back(std::move(cb));
