@@ -1,6 +1,7 @@
 // training_config: Keras's compile arguments as JSON, both ways.
 #include "keel/keras/saving/training_config.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -30,8 +31,8 @@ LossSpec loss_spec(const nlohmann::json& j) {
   return LossSpec(loss_from_config(j));
 }
 
-std::vector<MetricSpec> metric_specs(const nlohmann::json& list, const Loss* loss) {
-  KEEL_CHECK(list.is_array(), "'metrics' must be a list, got ", list.dump());
+std::vector<MetricSpec> metric_specs(const nlohmann::json& list, const char* key, const Loss* loss) {
+  KEEL_CHECK(list.is_array(), "'", key, "' must be a list, got ", list.dump());
   std::vector<MetricSpec> specs;
   for (const auto& m : list) {
     if (m.is_string()) {
@@ -41,6 +42,32 @@ std::vector<MetricSpec> metric_specs(const nlohmann::json& list, const Loss* los
     }
   }
   return specs;
+}
+
+// A "metrics" or "weighted_metrics" entry: a flat list (every output) or a dict of lists by output name.
+// Names resolve against the output's loss: the one loss, or the output's in a loss dict.
+void read_metrics(nlohmann::json list, const char* key, const CompileOptions& o,
+                  const std::function<void(std::vector<MetricSpec>)>& set_list,
+                  const std::function<void(std::map<std::string, std::vector<MetricSpec>>)>& set_by_name) {
+  const Loss* one_loss = o.loss().get();
+  if (list.is_object()) {
+    std::map<std::string, std::vector<MetricSpec>> by_name;
+    for (const auto& [output, l] : list.items()) {
+      const Loss* output_loss = one_loss;
+      if (o.losses_by_output() && o.losses_by_output()->count(output))
+        output_loss = o.losses_by_output()->at(output).object.get();
+      by_name.emplace(output, metric_specs(l, key, output_loss));
+    }
+    set_by_name(std::move(by_name));
+    return;
+  }
+  KEEL_CHECK(list.is_array(), "'", key, "' must be a list, got ", list.dump());
+  // Keras 2.11+ nests metrics per output: [[m1, m2]] for a single-output model.
+  if (list.size() == 1 && list[0].is_array()) list = nlohmann::json(list[0]);
+  for (const auto& m : list)
+    KEEL_CHECK(!m.is_array(), "'", key, "' as one list per output (", list.dump(),
+               ") is not supported; keel reads a flat list or a dict by output name");
+  set_list(metric_specs(list, key, one_loss));
 }
 
 }  // namespace
@@ -70,7 +97,16 @@ Json training_config(const Model& model) {
   } else {
     tc["metrics"] = metrics_json(o->metrics());
   }
-  tc["weighted_metrics"] = nullptr;
+  // Keras 2.4 writes the weighted metrics as compile got them, null when there are none.
+  if (o->weighted_metrics_by_output()) {
+    Json by_name = Json::object();
+    for (const auto& [output, list] : *o->weighted_metrics_by_output()) by_name[output] = metrics_json(list);
+    tc["weighted_metrics"] = by_name;
+  } else if (!o->weighted_metrics().empty()) {
+    tc["weighted_metrics"] = metrics_json(o->weighted_metrics());
+  } else {
+    tc["weighted_metrics"] = nullptr;
+  }
   if (o->loss_weights()) {
     tc["loss_weights"] = Json(*o->loss_weights());
   } else if (o->loss_weights_by_output()) {
@@ -88,8 +124,6 @@ CompileOptions compile_options_from_training_config(const nlohmann::json& tc, co
   KEEL_CHECK(tc.is_object(), "load_model: training_config of ", file, " is not a JSON object");
   KEEL_CHECK(tc.contains("optimizer_config") && tc.contains("loss"), "load_model: training_config of ", file,
              " lacks ", tc.contains("loss") ? "optimizer_config" : "loss");
-  KEEL_CHECK(!tc.contains("weighted_metrics") || tc["weighted_metrics"].is_null(), "load_model: training_config of ",
-             file, ": 'weighted_metrics' = ", tc["weighted_metrics"].dump(), " is not supported (only null)");
   CompileOptions o;
   try {
     o.optimizer(optimizer_from_config(tc["optimizer_config"]));
@@ -120,29 +154,21 @@ CompileOptions compile_options_from_training_config(const nlohmann::json& tc, co
       }
     }
     // "accuracy" in a restored metrics list resolves against the one loss, or lazily from the shapes.
-    const Loss* one_loss = o.loss().get();
     if (tc.contains("metrics") && !tc["metrics"].is_null()) {
-      nlohmann::json list = tc["metrics"];
-      if (list.is_object()) {
-        std::map<std::string, std::vector<MetricSpec>> by_name;
-        for (const auto& [output, l] : list.items()) {
-          const Loss* output_loss = one_loss;
-          if (o.losses_by_output() && o.losses_by_output()->count(output))
-            output_loss = o.losses_by_output()->at(output).object.get();
-          by_name.emplace(output, metric_specs(l, output_loss));
-        }
-        o.metrics_by_output(std::move(by_name));
-      } else {
-        KEEL_CHECK(list.is_array(), "'metrics' must be a list, got ", list.dump());
-        // Keras 2.11+ nests metrics per output: [[m1, m2]] for a single-output model.
-        if (list.size() == 1 && list[0].is_array()) list = nlohmann::json(list[0]);
-        for (const auto& m : list)
-          KEEL_CHECK(!m.is_array(), "'metrics' as one list per output (", list.dump(),
-                     ") is not supported; keel reads a flat list or a dict by output name");
-        o.metrics(metric_specs(list, one_loss));
-      }
+      read_metrics(tc["metrics"], "metrics", o, [&](std::vector<MetricSpec> list) { o.metrics(std::move(list)); },
+                   [&](std::map<std::string, std::vector<MetricSpec>> by_name) {
+                     o.metrics_by_output(std::move(by_name));
+                   });
     } else {
       o.metrics({});
+    }
+    // Absent (files written before keel had them) or null: no weighted metrics.
+    if (tc.contains("weighted_metrics") && !tc["weighted_metrics"].is_null()) {
+      read_metrics(tc["weighted_metrics"], "weighted_metrics", o,
+                   [&](std::vector<MetricSpec> list) { o.weighted_metrics(std::move(list)); },
+                   [&](std::map<std::string, std::vector<MetricSpec>> by_name) {
+                     o.weighted_metrics_by_output(std::move(by_name));
+                   });
     }
   } catch (const Error& e) {
     throw Error("load_model: cannot compile from the training_config of " + file + ": " + e.what());

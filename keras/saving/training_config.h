@@ -8,8 +8,10 @@
 // Keras 2.4's layout (saving_utils.model_metadata): a loss given by name stays a name, a loss object is
 // {"class_name", "config"}; metrics likewise (names as given, objects serialized). Reading accepts what
 // Keras 2.4 to 2.15 write: "Custom>Adam" optimizer classes, metrics nested per output ([[...]]) for a
-// single-output model, "MeanMetricWrapper" metrics with "fn". weighted_metrics must be null (keel does not
-// compile them). Users' registered optimizers, losses and metrics are found by class name.
+// single-output model, "MeanMetricWrapper" metrics with "fn". Users' registered optimizers, losses and
+// metrics are found by class name. "weighted_metrics" is written like "metrics" (a list or a dict by
+// output name, as compile got them) or null when there are none, as Keras 2.4; reading takes the same
+// forms, and a file without the key (or with null) compiles none.
 // Several outputs, as Keras 2.4 writes compile's arguments: "loss" a name/object, a list (one per
 // output) or a dict by output name; "loss_weights" null, a list or a dict; "metrics" a list (every
 // output) or a dict of lists by output name, the metric objects as compile got them. One list per output
