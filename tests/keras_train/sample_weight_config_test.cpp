@@ -1,15 +1,18 @@
 // Weighted metrics in compile, checkpoints and .h5 files, and the errors of sample_weight and
 // class_weight: Keras 2.4's names ("weighted_<name>", "<output>_weighted_<name>") and order, the metrics'
 // total/count in a checkpoint, training_config's "weighted_metrics" both ways (and files without it),
-// and messages that name the array or output and both shapes, on Fashion-MNIST images.
+// and messages that name the array or output and both shapes, on Fashion-MNIST images; and one weight per
+// sample spread over all of a sample's losses and metric values.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "checkpoint_test_objects.h"
 #include "error_of.h"
 #include "keel/checkpoint/bundle.h"
 #include "keel/checkpoint/checkpoint.h"
+#include "keel/graph/generator.h"
 #include "keel/keras/layers/layers.h"
 #include "keel/keras/model.h"
 #include "keel/keras/saving/save_model.h"
@@ -240,4 +243,37 @@ TEST(SampleWeightErrors, ClassWeightKeysLabelsAndOutputs) {
   EXPECT_EQ(error_of([&] { two->fit(x, {y, y}, FitOptions(quiet).class_weight(five)); }),
             "fit: class_weight is only supported for a model with one output (Keras); the model has 2 outputs "
             "('a', 'b'): give sample_weight for each output instead");
+}
+
+// [N] weights for [N, T] per-sample losses (a sequence's steps) and for Accuracy's elementwise values:
+// each sample's weight applies to each of its values, as Keras broadcasts them; the loss divides by the
+// number of per-sample losses (N * T), the metric by the sum of the broadcast weights.
+TEST(SampleWeightBroadcast, OneWeightCoversEverySampleValue) {
+  Generator g(3);
+  const int64_t n = 4, t = 3;
+  const Tensor y_true = Tensor::uniform({n, t, 2}, g), y_pred = Tensor::uniform({n, t, 2}, g);
+  const Tensor w = Tensor::from_vector<float>({0.0f, 1.0f, 2.0f, 0.5f}, {n});
+  const Tensor per_value = MeanSquaredError(LossOptions().reduction(Reduction::none))(y_true, y_pred);
+  ASSERT_EQ(per_value.shape(), (Shape{n, t}));
+  const std::vector<float> l = per_value.to_vector<float>(), wv = w.to_vector<float>();
+  double sum = 0;
+  for (int64_t i = 0; i < n * t; ++i) sum += wv[static_cast<size_t>(i / t)] * l[static_cast<size_t>(i)];
+  const double loss = MeanSquaredError()(y_true, y_pred, w).item<double>();
+  EXPECT_NEAR(loss, sum / static_cast<double>(n * t), 1e-6);
+  EXPECT_EQ(loss, MeanSquaredError()(y_true, y_pred, w.view({n, 1})).item<double>());
+
+  const Tensor a = Tensor::from_vector<float>({1, 0, 1, 1, 0, 0, 1, 1}, {n, 2});
+  const Tensor b = Tensor::from_vector<float>({1, 1, 1, 0, 0, 0, 0, 1}, {n, 2});
+  Accuracy acc;
+  acc.update_state(a, b, w);
+  const std::vector<float> av = a.to_vector<float>(), bv = b.to_vector<float>();
+  double hits = 0, weights = 0;
+  for (size_t i = 0; i < av.size(); ++i) {
+    hits += wv[i / 2] * (av[i] == bv[i] ? 1.0 : 0.0);
+    weights += wv[i / 2];
+  }
+  EXPECT_NEAR(acc.result(), hits / weights, 1e-6);
+  Accuracy mismatched;
+  EXPECT_EQ(error_of([&] { mismatched.update_state(a, b, Tensor::ones({3})); }),
+            "accuracy: sample_weight [3] does not give one weight per value (8 values) or per sample (y_true [4,2])");
 }
