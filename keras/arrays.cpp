@@ -45,7 +45,7 @@ std::string Arrays::describe() const {
 }
 
 std::vector<Tensor> Arrays::in_order(const std::vector<std::string>& names, const std::string& what,
-                                     const char* arg, const char* role) const {
+                                     const char* arg, const char* role, const std::vector<bool>& optional) const {
   KEEL_CHECK(kind_ != Kind::none, what, ": no ", arg, " given");
   const std::string model_has =
       names.empty() ? std::string("the model takes one ") + role
@@ -59,9 +59,13 @@ std::vector<Tensor> Arrays::in_order(const std::vector<std::string>& names, cons
                  " has an array for '", key, "', which is not an ", role, " of the model (", model_has, ")");
     }
     std::vector<Tensor> out;
-    for (const auto& name : names) {
-      auto it = map_.find(name);
-      KEEL_CHECK(it != map_.end(), what, ": ", arg, " has no array for ", role, " '", name, "' (", arg, " has ",
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto it = map_.find(names[i]);
+      if (it == map_.end() && i < optional.size() && optional[i]) {
+        out.emplace_back();
+        continue;
+      }
+      KEEL_CHECK(it != map_.end(), what, ": ", arg, " has no array for ", role, " '", names[i], "' (", arg, " has ",
                  describe(), "; ", model_has, ")");
       out.push_back(it->second);
     }

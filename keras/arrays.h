@@ -38,9 +38,11 @@ class Arrays {
   std::string describe() const;
   // The arrays in the order of `names` (the model's input or output names). `what` ("fit") and `arg`
   // ("x", "validation_data y") start the messages; `role` is "input" or "output". With empty `names`
-  // (a model that does not name its inputs) one unnamed array is expected.
+  // (a model that does not name its inputs) one unnamed array is expected. A map may leave out the names
+  // whose `optional` entry is true (undefined there: the targets of an output without loss or metrics,
+  // which Keras lets a dict of targets omit).
   std::vector<Tensor> in_order(const std::vector<std::string>& names, const std::string& what, const char* arg,
-                               const char* role) const;
+                               const char* role, const std::vector<bool>& optional = {}) const;
   // Like in_order, for arrays that are optional per name (sample weights): one array is repeated for every
   // name; a list gives one per name in order (an undefined Tensor: none for that name); a map may leave
   // names out (undefined there), and a key that is none of `names` is an error. No arrays: an empty vector.

@@ -43,6 +43,9 @@ struct CompiledOutput {
   std::shared_ptr<Mean> loss_tracker;        // "<name>_loss", for models with several outputs
   std::vector<std::shared_ptr<MeanMetricWrapper>> metrics;           // not given the sample weights
   std::vector<std::shared_ptr<MeanMetricWrapper>> weighted_metrics;  // given them
+  // Whether training and evaluation read this output's targets (y): it has a loss or a metric. Keras
+  // lets the targets of the other outputs be left out.
+  bool needs_targets() const { return loss || !metrics.empty() || !weighted_metrics.empty(); }
 };
 
 class CompiledOutputs {

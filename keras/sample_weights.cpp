@@ -34,6 +34,10 @@ std::vector<Tensor> resolve_sample_weights(const Arrays& given, const std::vecto
     Tensor& w = out[i];
     if (!w.defined()) continue;  // this output is unweighted
     const Tensor& target = y.at(i);
+    if (!target.defined()) {  // no targets given, so no loss or metric to weigh (Keras ignores these weights)
+      w = Tensor();
+      continue;
+    }
     const int64_t n = target.size(0);
     // [N, 1] is one weight per sample too: Keras's losses and metrics squeeze its last axis.
     if (w.dim() == 2 && w.size(1) == 1) w = w.view({w.size(0)});

@@ -112,7 +112,12 @@ std::vector<Tensor> Trainer::resolve_x(const Arrays& x, const std::string& what)
 
 Trainer::Data Trainer::resolve(const Arrays& x, const Arrays& y, const std::string& what,
                                const Arrays& sample_weight) const {
-  Data d{x.in_order(model_.input_names, what, "x", "input"), y.in_order(model_.output_names, what, "y", "output"), {}};
+  // Outputs whose targets nothing reads (no loss, no metric) may be left out of y given by name.
+  std::vector<bool> optional(model_.output_names.size(), false);
+  if (outputs_.size() == optional.size())
+    for (size_t i = 0; i < optional.size(); ++i) optional[i] = !outputs_.outputs()[i].needs_targets();
+  Data d{x.in_order(model_.input_names, what, "x", "input"),
+         y.in_order(model_.output_names, what, "y", "output", optional), {}};
   if (d.x.size() == 1 && d.y.size() == 1) {
     check_xy(d.x[0], d.y[0], what);  // one input and one output: the messages as before
     d.sample_weight = detail::resolve_sample_weights(sample_weight, model_.output_names, d.y, what);
@@ -120,7 +125,9 @@ Trainer::Data Trainer::resolve(const Arrays& x, const Arrays& y, const std::stri
   }
   std::vector<LabelledArray> labelled;
   for (size_t i = 0; i < d.x.size(); ++i) labelled.push_back({label_of(model_.input_names, i, "input", "x"), d.x[i]});
-  for (size_t i = 0; i < d.y.size(); ++i) labelled.push_back({label_of(model_.output_names, i, "output", "y"), d.y[i]});
+  for (size_t i = 0; i < d.y.size(); ++i)
+    if (d.y[i].defined() || i >= optional.size() || !optional[i])
+      labelled.push_back({label_of(model_.output_names, i, "output", "y"), d.y[i]});
   check_same_samples(labelled, what);
   KEEL_CHECK(d.samples() > 0, what, ": ", labelled[0].label, " ", shape_str(d.x[0].shape()),
              " has no samples; expected non-empty arrays");

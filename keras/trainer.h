@@ -28,6 +28,8 @@
 // Keras 2.4's: "loss" (the weighted sum), "<output>_loss" for each output with a loss, then each
 // output's "<output>_<metric>", with "val_" before each for validation. predict_multi() returns one
 // array per output. One input and one output run exactly as before (same logs, numbers and messages).
+// As in Keras, y may leave out (by name) or give an undefined array for an output that has no loss and no
+// metric: nothing reads its targets, and its sample weights are ignored.
 //
 // Sample weights (Keras 2.4; keras/sample_weights.h): FitOptions::sample_weight, the third array of
 // validation_data, EvaluateOptions::sample_weight and train_on_batch/test_on_batch's sample_weight give

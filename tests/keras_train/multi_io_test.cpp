@@ -217,6 +217,55 @@ TEST(MultiIo, ArraysByNameTrainLikeLists) {
   for (const auto& k : kLogNames) EXPECT_EQ(h1->at(k), h2->at(k)) << k;
 }
 
+// As Keras, the targets of an output that has no loss and no metric may be left out of y by name (or be
+// an undefined array in a list): training reads nothing of them, so the model trains exactly as with
+// them. An output with a loss still needs its targets.
+TEST(MultiIo, TargetsOfAnOutputWithoutLossMayBeLeftOut) {
+  const TwoViews& d = train_data();
+  // A function: an optimizer named in CompileOptions is made there, and three models must not share it.
+  const auto class_only = [] {
+    return CompileOptions()
+        .optimizer("adam")
+        .losses_by_output({{"class", "sparse_categorical_crossentropy"}})
+        .metrics_by_output({{"class", {"accuracy"}}});
+  };
+  auto with_all = two_views_model();
+  auto by_name = two_views_model();
+  auto by_list = two_views_model();
+  by_name->set_weights(with_all->get_weights());
+  by_list->set_weights(with_all->get_weights());
+  for (auto* m : {&with_all, &by_name, &by_list}) (*m)->compile(class_only());
+  const Tensor weights = Tensor::full({d.size()}, 2.0);  // one array for every output: ignored for brightness
+  const FitOptions options = FitOptions().epochs(1).batch_size(64).seed(4).verbose(0).sample_weight(weights);
+  auto h_all = with_all->fit({d.image, d.mirror}, {d.label, d.brightness}, options);
+  auto h_name = by_name->fit({d.image, d.mirror}, Arrays::by_name({{"class", d.label}}), options);
+  auto h_list = by_list->fit({d.image, d.mirror}, {d.label, Tensor()}, options);
+  const std::vector<std::string> keys = {"loss", "class_loss", "class_accuracy"};
+  EXPECT_EQ(h_name->keys(), keys);
+  for (const auto& k : keys) {
+    EXPECT_EQ(h_all->at(k), h_name->at(k)) << k;
+    EXPECT_EQ(h_all->at(k), h_list->at(k)) << k;
+  }
+  const auto w_all = with_all->get_weights(), w_name = by_name->get_weights();
+  for (size_t i = 0; i < w_all.size(); ++i) EXPECT_TRUE(w_all[i].equal(w_name[i])) << "weight " << i;
+  const Logs scores = by_name->evaluate({d.image, d.mirror}, Arrays::by_name({{"class", d.label}}),
+                                        EvaluateOptions().verbose(0));
+  EXPECT_EQ(scores.keys(), keys);
+
+  try {
+    by_name->fit({d.image, d.mirror}, Arrays::by_name({{"brightness", d.brightness}}), options);
+    FAIL() << "fit without the targets of an output that has a loss";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fit: y has no array for output 'class'"), std::string::npos) << e.what();
+  }
+  try {
+    by_list->fit({d.image, d.mirror}, {Tensor(), d.brightness}, options);
+    FAIL() << "fit with an undefined target for an output that has a loss";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("output 'class' is undefined"), std::string::npos) << e.what();
+  }
+}
+
 TEST(MultiIo, CallbacksAndProgressBarSeePerOutputLogs) {
   const TwoViews& d = train_data();
   keel::testing::TempDir dir;
