@@ -287,7 +287,7 @@ std::shared_ptr<Model> load_model(const std::string& path) {
     if (f.training_config) {
       const nlohmann::json tc = nlohmann::json::parse(*f.training_config, nullptr, /*allow_exceptions=*/false);
       KEEL_CHECK(!tc.is_discarded(), "load_model: training_config of ", path, " is not valid JSON");
-      model->compile(compile_options_from_training_config(tc, path));
+      model->compile(compile_options_from_training_config(tc, path, model->output_names()));
       load_optimizer_h5_weights(*model, f.optimizer_weights, path);
     } else {
       KEEL_CHECK(f.optimizer_weights.empty(), "load_model: ", path, " has ", f.optimizer_weights.size(),
@@ -305,7 +305,7 @@ std::shared_ptr<Model> load_model(const std::string& path) {
   if (!m.training_config.empty()) {
     const nlohmann::json tc = nlohmann::json::parse(m.training_config, nullptr, /*allow_exceptions=*/false);
     KEEL_CHECK(!tc.is_discarded(), "load_model: training_config of ", pb, " is not valid JSON");
-    model->compile(compile_options_from_training_config(tc, pb));
+    model->compile(compile_options_from_training_config(tc, pb, model->output_names()));
   }
   read_model_checkpoint(*model, path + "/variables/variables");
   return model;

@@ -1,6 +1,7 @@
 // training_config: Keras's compile arguments as JSON, both ways.
 #include "keel/keras/saving/training_config.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -46,7 +47,10 @@ std::vector<MetricSpec> metric_specs(const nlohmann::json& list, const char* key
 
 // A "metrics" or "weighted_metrics" entry: a flat list (every output) or a dict of lists by output name.
 // Names resolve against the output's loss: the one loss, or the output's in a loss dict.
+// Keras 2.11+ nests the lists per output ([[...], [...]], in model.outputs order): read as a dict by the
+// model's output names, which keel writes back.
 void read_metrics(nlohmann::json list, const char* key, const CompileOptions& o,
+                  const std::vector<std::string>& output_names,
                   const std::function<void(std::vector<MetricSpec>)>& set_list,
                   const std::function<void(std::map<std::string, std::vector<MetricSpec>>)>& set_by_name) {
   const Loss* one_loss = o.loss().get();
@@ -64,9 +68,27 @@ void read_metrics(nlohmann::json list, const char* key, const CompileOptions& o,
   KEEL_CHECK(list.is_array(), "'", key, "' must be a list, got ", list.dump());
   // Keras 2.11+ nests metrics per output: [[m1, m2]] for a single-output model.
   if (list.size() == 1 && list[0].is_array()) list = nlohmann::json(list[0]);
+  const bool nested = list.size() > 1 && std::all_of(list.begin(), list.end(), [](const nlohmann::json& m) {
+                        return m.is_array() || m.is_null();
+                      });
+  if (nested) {
+    KEEL_CHECK(list.size() == output_names.size(), "'", key, "' has one list per output (", list.size(),
+               " lists), but the model has ", output_names.size(), " outputs (", quoted_names(output_names), ")");
+    std::map<std::string, std::vector<MetricSpec>> by_name;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i].is_null()) continue;
+      const Loss* output_loss = one_loss;
+      if (o.losses()) output_loss = (*o.losses()).at(i).object.get();
+      if (o.losses_by_output() && o.losses_by_output()->count(output_names[i]))
+        output_loss = o.losses_by_output()->at(output_names[i]).object.get();
+      by_name.emplace(output_names[i], metric_specs(list[i], key, output_loss));
+    }
+    set_by_name(std::move(by_name));
+    return;
+  }
   for (const auto& m : list)
-    KEEL_CHECK(!m.is_array(), "'", key, "' as one list per output (", list.dump(),
-               ") is not supported; keel reads a flat list or a dict by output name");
+    KEEL_CHECK(!m.is_array(), "'", key, "' mixes lists and metrics (", list.dump(),
+               "); keel reads a flat list, one list per output or a dict by output name");
   set_list(metric_specs(list, key, one_loss));
 }
 
@@ -120,7 +142,8 @@ Json training_config(const Model& model) {
   return tc;
 }
 
-CompileOptions compile_options_from_training_config(const nlohmann::json& tc, const std::string& file) {
+CompileOptions compile_options_from_training_config(const nlohmann::json& tc, const std::string& file,
+                                                   const std::vector<std::string>& output_names) {
   KEEL_CHECK(tc.is_object(), "load_model: training_config of ", file, " is not a JSON object");
   KEEL_CHECK(tc.contains("optimizer_config") && tc.contains("loss"), "load_model: training_config of ", file,
              " lacks ", tc.contains("loss") ? "optimizer_config" : "loss");
@@ -155,7 +178,7 @@ CompileOptions compile_options_from_training_config(const nlohmann::json& tc, co
     }
     // "accuracy" in a restored metrics list resolves against the one loss, or lazily from the shapes.
     if (tc.contains("metrics") && !tc["metrics"].is_null()) {
-      read_metrics(tc["metrics"], "metrics", o, [&](std::vector<MetricSpec> list) { o.metrics(std::move(list)); },
+      read_metrics(tc["metrics"], "metrics", o, output_names, [&](std::vector<MetricSpec> list) { o.metrics(std::move(list)); },
                    [&](std::map<std::string, std::vector<MetricSpec>> by_name) {
                      o.metrics_by_output(std::move(by_name));
                    });
@@ -164,7 +187,7 @@ CompileOptions compile_options_from_training_config(const nlohmann::json& tc, co
     }
     // Absent (files written before keel had them) or null: no weighted metrics.
     if (tc.contains("weighted_metrics") && !tc["weighted_metrics"].is_null()) {
-      read_metrics(tc["weighted_metrics"], "weighted_metrics", o,
+      read_metrics(tc["weighted_metrics"], "weighted_metrics", o, output_names,
                    [&](std::vector<MetricSpec> list) { o.weighted_metrics(std::move(list)); },
                    [&](std::map<std::string, std::vector<MetricSpec>> by_name) {
                      o.weighted_metrics_by_output(std::move(by_name));

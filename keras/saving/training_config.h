@@ -15,10 +15,11 @@
 // Several outputs, as Keras 2.4 writes compile's arguments: "loss" a name/object, a list (one per
 // output) or a dict by output name; "loss_weights" null, a list or a dict; "metrics" a list (every
 // output) or a dict of lists by output name, the metric objects as compile got them. One list per output
-// ([[...], [...]], Keras 2.11+) is refused with an error for more than one output.
+// ([[...], [...]], Keras 2.11+, in model.outputs order) is read as a dict by the output names given.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "keel/keras/model.h"
 
@@ -26,7 +27,8 @@ namespace keel::keras {
 
 // The compiled model's training_config (the model must be compiled).
 Json training_config(const Model& model);
-// `file` names the source in errors.
-CompileOptions compile_options_from_training_config(const nlohmann::json& config, const std::string& file);
+// `file` names the source in errors; `output_names` (the model's, in order) key metrics nested per output.
+CompileOptions compile_options_from_training_config(const nlohmann::json& config, const std::string& file,
+                                                   const std::vector<std::string>& output_names = {});
 
 }  // namespace keel::keras

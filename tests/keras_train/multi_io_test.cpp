@@ -368,4 +368,26 @@ TEST(MultiIo, H5KeepsThePerOutputCompileArguments) {
   auto reloaded = load_model(dir / "by_name.h5");
   EXPECT_EQ(training_config(*reloaded), by_name);
   EXPECT_EQ(reloaded->metrics_names(), (std::vector<std::string>{"loss", "class_loss", "brightness_loss"}));
+
+  // Keras 2.11+ writes one metric list per output, in model.outputs order: read as a dict by output name
+  // (what keel writes back), "accuracy" resolved against that output's loss.
+  Json nested = tc;
+  nested["metrics"] = Json::parse(R"([["accuracy"], ["mae"]])");
+  auto from_nested = two_views_model();
+  from_nested->compile(compile_options_from_training_config(nested, "k211.h5", from_nested->output_names()));
+  EXPECT_EQ(from_nested->metrics_names(), kLogNames);
+  EXPECT_EQ(training_config(*from_nested)["metrics"], tc["metrics"]);
+  from_nested->set_weights(model->get_weights());
+  EXPECT_EQ(from_nested->evaluate({t.image, t.mirror}, {t.label, t.brightness}, EvaluateOptions().verbose(0)).keys(),
+            kLogNames);
+  nested["metrics"] = Json::parse(R"([["accuracy"], ["mae"], ["mse"]])");
+  try {
+    compile_options_from_training_config(nested, "k211.h5", from_nested->output_names());
+    FAIL() << "three metric lists for two outputs";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'metrics' has one list per output (3 lists), but the model has 2 outputs "
+                                         "('class', 'brightness')"),
+              std::string::npos)
+        << e.what();
+  }
 }
