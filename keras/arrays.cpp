@@ -86,20 +86,7 @@ std::vector<Tensor> Arrays::broadcast_in_order(const std::vector<std::string>& n
     case Kind::list: return in_order(names, what, arg, role);
     case Kind::map: break;
   }
-  KEEL_CHECK(!names.empty(), what, ": ", arg, " is given by name (", quoted_names(keys_of(map_)),
-             "), but the model does not name its ", role, "s; pass one array");
-  for (const auto& [key, value] : map_) {
-    (void)value;
-    KEEL_CHECK(std::find(names.begin(), names.end(), key) != names.end(), what, ": ", arg, " has an array for '",
-               key, "', which is not an ", role, " of the model (the model has ", count_of(names.size(), role), " (",
-               quoted_names(names), "))");
-  }
-  std::vector<Tensor> out;
-  for (const auto& name : names) {
-    auto it = map_.find(name);
-    out.push_back(it == map_.end() ? Tensor() : it->second);
-  }
-  return out;
+  return in_order(names, what, arg, role, std::vector<bool>(names.size(), true));  // names may be left out
 }
 
 void check_same_samples(const std::vector<LabelledArray>& arrays, const std::string& what) {
