@@ -84,52 +84,40 @@ CompiledOutputs::CompiledOutputs(const CompileOptions& options, const std::vecto
       if (o.loss) o.loss_tracker = std::make_shared<Mean>(o.name + "_loss");
   }
 
-  if (options.metrics_by_output()) {
-    const auto& by_name = *options.metrics_by_output();
-    KEEL_CHECK(!names.empty(), "compile: metrics_by_output needs output names, and the model does not name its output");
-    check_keys(by_name, names, "metrics_by_output");
-    for (auto& o : outputs_) {
-      auto it = by_name.find(o.name);
-      if (it == by_name.end()) continue;
-      for (const MetricSpec& m : it->second) o.metrics.push_back(copy_for_output(m, o.loss.get()));
-    }
-  } else if (!several) {
-    outputs_[0].metrics = options.build_metrics();  // the objects as given, as before
-  } else {
-    for (auto& o : outputs_)
-      for (const MetricSpec& m : options.metrics()) o.metrics.push_back(copy_for_output(m, o.loss.get()));
-  }
-  build_weighted_metrics(options, names);
+  add_metrics(options.metrics(), options.metrics_by_output(), "metrics_by_output", names,
+              &CompiledOutput::metrics);
+  add_metrics(options.weighted_metrics(), options.weighted_metrics_by_output(), "weighted_metrics_by_output", names,
+              &CompiledOutput::weighted_metrics);
+  // One output takes the given objects: one object in both lists would be renamed for both
+  // ("weighted_<name>") and updated twice a step.
+  for (const auto& o : outputs_)
+    for (const auto& w : o.weighted_metrics)
+      KEEL_CHECK(std::find(o.metrics.begin(), o.metrics.end(), w) == o.metrics.end(), "compile: the metric object '",
+                 w->name(), "' is in both metrics and weighted_metrics; give each list its own object");
   name_metrics();
 }
 
-void CompiledOutputs::build_weighted_metrics(const CompileOptions& options, const std::vector<std::string>& names) {
-  if (options.weighted_metrics_by_output()) {
-    const auto& by_name = *options.weighted_metrics_by_output();
-    KEEL_CHECK(!names.empty(), "compile: weighted_metrics_by_output needs output names, and the model does not "
-               "name its output");
-    check_keys(by_name, names, "weighted_metrics_by_output");
+// One list for every output, or lists by output name. One output takes the objects as given (the
+// user's objects keep their names and state), several take copies (copy_for_output); names resolve
+// against the output's loss.
+void CompiledOutputs::add_metrics(const std::vector<MetricSpec>& list,
+                                  const std::optional<std::map<std::string, std::vector<MetricSpec>>>& by_output,
+                                  const char* setter, const std::vector<std::string>& names,
+                                  std::vector<std::shared_ptr<MeanMetricWrapper>> CompiledOutput::*member) {
+  if (by_output) {
+    KEEL_CHECK(!names.empty(), "compile: ", setter, " needs output names, and the model does not name its output");
+    check_keys(*by_output, names, setter);
     for (auto& o : outputs_) {
-      auto it = by_name.find(o.name);
-      if (it == by_name.end()) continue;
-      for (const MetricSpec& m : it->second) o.weighted_metrics.push_back(copy_for_output(m, o.loss.get()));
+      auto it = by_output->find(o.name);
+      if (it == by_output->end()) continue;
+      for (const MetricSpec& m : it->second) (o.*member).push_back(copy_for_output(m, o.loss.get()));
     }
   } else if (outputs_.size() == 1) {
-    // The objects as given, like the plain metrics of one output. One object in both lists would be
-    // renamed for both ("weighted_<name>") and updated twice a step.
     CompiledOutput& o = outputs_[0];
-    for (const MetricSpec& m : options.weighted_metrics()) {
-      if (m.object) {
-        for (const auto& plain : o.metrics)
-          KEEL_CHECK(plain != m.object, "compile: the metric object '", m.object->name(),
-                     "' is in both metrics and weighted_metrics; give each list its own object");
-      }
-      o.weighted_metrics.push_back(m.object ? m.object : metric_from_name(m.name, o.loss.get()));
-    }
+    for (const MetricSpec& m : list) (o.*member).push_back(m.object ? m.object : metric_from_name(m.name, o.loss.get()));
   } else {
     for (auto& o : outputs_)
-      for (const MetricSpec& m : options.weighted_metrics())
-        o.weighted_metrics.push_back(copy_for_output(m, o.loss.get()));
+      for (const MetricSpec& m : list) (o.*member).push_back(copy_for_output(m, o.loss.get()));
   }
 }
 

@@ -26,6 +26,7 @@
 // metrics then the weighted ones (Keras's _create_ordered_metrics).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,7 +70,10 @@ class CompiledOutputs {
   std::vector<std::shared_ptr<Metric>> metrics() const;
 
  private:
-  void build_weighted_metrics(const CompileOptions& options, const std::vector<std::string>& names);
+  void add_metrics(const std::vector<MetricSpec>& list,
+                   const std::optional<std::map<std::string, std::vector<MetricSpec>>>& by_output, const char* setter,
+                   const std::vector<std::string>& names,
+                   std::vector<std::shared_ptr<MeanMetricWrapper>> CompiledOutput::*member);
   void name_metrics();
 
   std::vector<CompiledOutput> outputs_;
