@@ -4,6 +4,17 @@
 
 namespace keel::keras {
 
+namespace {
+// Every metric of a *_by_output map needs a name or an object; `kind` ("metric") names it in the error.
+void check_named(const std::map<std::string, std::vector<MetricSpec>>& by_output_name, const char* kind) {
+  for (const auto& [output, list] : by_output_name) {
+    for (const auto& m : list)
+      KEEL_CHECK(m.object || !m.name.empty(), "CompileOptions: a ", kind, " of output '", output,
+                 "' needs a name or an object");
+  }
+}
+}  // namespace
+
 LossSpec::LossSpec(const char* name) : LossSpec(std::string(name)) {}
 
 LossSpec::LossSpec(const std::string& name) : object(loss_from_name(name)), name(name) {}
@@ -84,11 +95,7 @@ CompileOptions& CompileOptions::loss_weights_by_output(std::map<std::string, dou
 }
 
 CompileOptions& CompileOptions::metrics_by_output(std::map<std::string, std::vector<MetricSpec>> by_output_name) {
-  for (const auto& [output, list] : by_output_name) {
-    for (const auto& m : list)
-      KEEL_CHECK(m.object || !m.name.empty(), "CompileOptions: a metric of output '", output,
-                 "' needs a name or an object");
-  }
+  check_named(by_output_name, "metric");
   metrics_.clear();
   metric_map_ = std::move(by_output_name);
   return *this;
@@ -104,11 +111,7 @@ CompileOptions& CompileOptions::weighted_metrics(std::vector<MetricSpec> metrics
 
 CompileOptions& CompileOptions::weighted_metrics_by_output(
     std::map<std::string, std::vector<MetricSpec>> by_output_name) {
-  for (const auto& [output, list] : by_output_name) {
-    for (const auto& m : list)
-      KEEL_CHECK(m.object || !m.name.empty(), "CompileOptions: a weighted metric of output '", output,
-                 "' needs a name or an object");
-  }
+  check_named(by_output_name, "weighted metric");
   weighted_metrics_.clear();
   weighted_metric_map_ = std::move(by_output_name);
   return *this;
