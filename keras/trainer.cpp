@@ -65,11 +65,12 @@ void Trainer::rebind(TrainableModel model) {
 }
 
 void Trainer::compile(const CompileOptions& options) {
-  KEEL_CHECK(options.optimizer(), "compile: no optimizer given");
+  KEEL_CHECK(options.has_optimizer(), "compile: no optimizer given");
   KEEL_CHECK(options.has_loss(), "compile: no loss given");
   CompiledOutputs outputs(options, model_.output_names);  // throws before anything changes
+  std::shared_ptr<Optimizer> optimizer = options.build_optimizer();
   compile_options_ = options;
-  optimizer_ = options.optimizer();
+  optimizer_ = std::move(optimizer);
   outputs_ = std::move(outputs);
   loss_tracker_ = std::make_shared<Mean>("loss");
 }

@@ -22,14 +22,22 @@ LossSpec::LossSpec(const std::string& name) : object(loss_from_name(name)), name
 void LossSpec::check() const { KEEL_CHECK(object != nullptr, "CompileOptions: null loss"); }
 
 CompileOptions& CompileOptions::optimizer(const std::string& name) {
-  optimizer_ = optimizer_from_name(name);
+  (void)optimizer_from_name(name);  // an unknown name fails here, where it was written
+  optimizer_.reset();
+  optimizer_name_ = name;
   return *this;
 }
 
 CompileOptions& CompileOptions::optimizer(std::shared_ptr<Optimizer> optimizer) {
   KEEL_CHECK(optimizer != nullptr, "CompileOptions: null optimizer");
   optimizer_ = std::move(optimizer);
+  optimizer_name_.reset();
   return *this;
+}
+
+std::shared_ptr<Optimizer> CompileOptions::build_optimizer() const {
+  if (optimizer_name_) return optimizer_from_name(*optimizer_name_);
+  return optimizer_;
 }
 
 CompileOptions& CompileOptions::loss(const std::string& name) {

@@ -10,7 +10,10 @@
 //   auto history = model.fit(x, y, keras::FitOptions().batch_size(64).epochs(5).validation_split(0.1)
 //                                      .callback(std::make_shared<keras::EarlyStopping>()));
 //
-// Names are resolved when given (optimizer_from_name, loss_from_name); metric names are resolved
+// Names are checked when given (optimizer_from_name, loss_from_name), so that a typo fails there. An
+// optimizer given by name is created afresh by build_optimizer() for every compile, as Keras's
+// compile("adam") does: two models compiled from one CompileOptions never share its iterations or slots
+// (an optimizer given as an object is that object, shared if you share it). Metric names are resolved
 // by build_metrics() against the loss, as Keras's compile() does ("accuracy" -> the accuracy that fits
 // the loss). The loss name is kept for Keras's training_config.
 //
@@ -111,7 +114,13 @@ class CompileOptions {
   CompileOptions& weighted_metrics(std::vector<MetricSpec> metrics);
   CompileOptions& weighted_metrics_by_output(std::map<std::string, std::vector<MetricSpec>> by_output_name);
 
+  // The optimizer object given by optimizer(object); null when it was given by name.
   const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
+  // The name it was given by, if it was.
+  const std::optional<std::string>& optimizer_name() const { return optimizer_name_; }
+  bool has_optimizer() const { return optimizer_ || optimizer_name_; }
+  // The optimizer a compile uses: the given object, or a new optimizer of the given name.
+  std::shared_ptr<Optimizer> build_optimizer() const;
   // The one loss for every output (null when losses() or losses_by_output() gave them per output).
   const std::shared_ptr<Loss>& loss() const { return loss_; }
   // The name the loss was given by, if any (Keras keeps it in training_config).
@@ -135,6 +144,7 @@ class CompileOptions {
 
  private:
   std::shared_ptr<Optimizer> optimizer_;
+  std::optional<std::string> optimizer_name_;
   std::shared_ptr<Loss> loss_;
   std::optional<std::string> loss_name_;
   std::optional<std::vector<LossSpec>> loss_list_;

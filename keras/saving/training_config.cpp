@@ -98,7 +98,7 @@ void read_metrics(nlohmann::json list, const char* key, const CompileOptions& o,
 // as one value, a list or a dict by output name; metrics as a list or a dict of lists.
 Json training_config(const Model& model) {
   const CompileOptions* o = model.compile_options();
-  KEEL_CHECK(o != nullptr && o->optimizer() && o->has_loss(), "training_config: model '", model.name(),
+  KEEL_CHECK(o != nullptr && model.optimizer() && o->has_loss(), "training_config: model '", model.name(),
              "' is not compiled");
   Json tc;
   if (o->loss()) {

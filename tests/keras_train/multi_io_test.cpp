@@ -222,19 +222,20 @@ TEST(MultiIo, ArraysByNameTrainLikeLists) {
 // them. An output with a loss still needs its targets.
 TEST(MultiIo, TargetsOfAnOutputWithoutLossMayBeLeftOut) {
   const TwoViews& d = train_data();
-  // A function: an optimizer named in CompileOptions is made there, and three models must not share it.
-  const auto class_only = [] {
-    return CompileOptions()
-        .optimizer("adam")
-        .losses_by_output({{"class", "sparse_categorical_crossentropy"}})
-        .metrics_by_output({{"class", {"accuracy"}}});
-  };
+  // One CompileOptions for three models: the optimizer named there is made afresh by each compile, as
+  // Keras's compile("adam"), so that the three do not share Adam's iterations and slots.
+  const CompileOptions class_only = CompileOptions()
+                                        .optimizer("adam")
+                                        .losses_by_output({{"class", "sparse_categorical_crossentropy"}})
+                                        .metrics_by_output({{"class", {"accuracy"}}});
   auto with_all = two_views_model();
   auto by_name = two_views_model();
   auto by_list = two_views_model();
   by_name->set_weights(with_all->get_weights());
   by_list->set_weights(with_all->get_weights());
-  for (auto* m : {&with_all, &by_name, &by_list}) (*m)->compile(class_only());
+  for (auto* m : {&with_all, &by_name, &by_list}) (*m)->compile(class_only);
+  ASSERT_NE(with_all->optimizer(), by_name->optimizer());
+  ASSERT_NE(by_name->optimizer(), by_list->optimizer());
   const Tensor weights = Tensor::full({d.size()}, 2.0);  // one array for every output: ignored for brightness
   const FitOptions options = FitOptions().epochs(1).batch_size(64).seed(4).verbose(0).sample_weight(weights);
   auto h_all = with_all->fit({d.image, d.mirror}, {d.label, d.brightness}, options);

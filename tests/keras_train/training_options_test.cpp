@@ -36,7 +36,10 @@ TEST(TrainingOptions, FitDefaultsAreKeras) {
 TEST(TrainingOptions, CompileResolvesNamesAndMetricsForTheLoss) {
   CompileOptions c;
   c.optimizer("adam").loss("sparse_categorical_crossentropy").metrics({"accuracy"});
-  EXPECT_EQ(c.optimizer()->class_name(), "Adam");
+  EXPECT_FALSE(c.optimizer());  // by name: each compile gets its own
+  EXPECT_EQ(*c.optimizer_name(), "adam");
+  EXPECT_EQ(c.build_optimizer()->class_name(), "Adam");
+  EXPECT_NE(c.build_optimizer(), c.build_optimizer());
   EXPECT_EQ(c.loss()->class_name(), "SparseCategoricalCrossentropy");
   EXPECT_EQ(*c.loss_name(), "sparse_categorical_crossentropy");
   auto metrics = c.build_metrics();
@@ -50,6 +53,8 @@ TEST(TrainingOptions, CompileResolvesNamesAndMetricsForTheLoss) {
   CompileOptions d;
   d.optimizer(sgd).loss(bce).metric("acc").metric(acc);
   EXPECT_EQ(d.optimizer(), sgd);
+  EXPECT_EQ(d.build_optimizer(), sgd);  // an object is shared, as given
+  EXPECT_FALSE(d.optimizer_name());
   EXPECT_FALSE(d.loss_name());
   auto m = d.build_metrics();
   ASSERT_EQ(m.size(), 2u);
