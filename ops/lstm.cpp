@@ -120,11 +120,14 @@ void plain_backward(const Dims& d, const PlainState& s, const T* x, const T* w, 
 // backward runs the steps in reverse (dz per step, dh = dz.U^T), then computes dW, dU and dx with one
 // matmul each over all steps. (oneDNN 2.6's own lstm_backward runs a reference path, ~20x slower.)
 
-// exp on [-87, 88] to about 2 ulp (Cephes's polynomial), branch-free so that loops vectorize (the clamp
-// is written as arithmetic on comparison results: GCC does not vectorize std::min/max of floats).
-inline float fast_exp(float x) {
-  x += static_cast<float>(x < -87.0f) * (-87.0f - x);
-  x += static_cast<float>(x > 88.0f) * (88.0f - x);
+// exp on [-87, 88] to about 2 ulp (Cephes's polynomial), branch-free so that loops vectorize (the
+// selects need -fno-trapping-math, which CMakeLists.txt sets for this file). The clamp is two selects written so that NaN fails both comparisons and lands on -87 (a finite value for the
+// float->int conversion below, which is undefined for NaN and out-of-range values); the NaN itself is
+// given back at the end. So exp(+-inf) is exp(88) / exp(-87), never inf - inf, and sigmoid and tanh of
+// +-inf saturate as TF's do.
+inline float fast_exp(float x_in) {
+  float x = x_in > -87.0f ? x_in : -87.0f;
+  x = x < 88.0f ? x : 88.0f;
   const float fn = x * 1.44269504f;
   const int32_t n = static_cast<int32_t>(fn + 128.5f) - 128;  // round to nearest; fn + 128.5 > 0
   const float nf = static_cast<float>(n);
@@ -139,7 +142,7 @@ inline float fast_exp(float x) {
   const int32_t bits = (n + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return x_in == x_in ? p * scale : x_in;
 }
 inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 inline float fast_tanh(float x) { return 2.0f / (1.0f + fast_exp(-2.0f * x)) - 1.0f; }

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "keel/autodiff/gradcheck.h"
 #include "keel/ops/dnnl.h"
 #include "keel/ops/lstm.h"
@@ -86,6 +89,52 @@ TEST(LSTM, ForwardMatchesReference) {
       EXPECT_LT(max_diff(r.h, h), tol);
       EXPECT_LT(max_diff(r.c, cell), tol);
     }
+  }
+}
+
+// Gate pre-activations of +-inf and far beyond exp's range saturate the gates as in double precision
+// (sigmoid 0 or 1, tanh +-1), on the f32 path's fast exp as well; a NaN input gives NaN for its own
+// sample only.
+TEST(LSTM, SaturatedAndNonFiniteGatesMatchTheReference) {
+  const float inf = std::numeric_limits<float>::infinity();
+  Generator gen(24);
+  const Case c{3, 4, 1, 5, true, false, false, true};
+  auto in = inputs(c, gen);
+  // One input feature, so that each gate's pre-activation is x * w + finite terms: +-inf for x = +-inf.
+  const std::vector<double> xs = {inf, -inf, 1e30, -1e30, 200, -200, 90, -90, inf, 3, -inf, 0.5};
+  in[0] = Tensor::from_vector<double>(xs, {c.n, c.t, c.in});
+  Tensor out, h, cell;
+  reference_lstm(c, in, out, h, cell);
+  for (DType dt : {DType::f64, DType::f32}) {
+    std::vector<Tensor> v;
+    for (const Tensor& t : in) v.push_back(t.to(dt));
+    const auto r = run(c, v);
+    for (const auto& [got, want] : {std::pair{r.output, out}, std::pair{r.h, h}, std::pair{r.c, cell}}) {
+      const std::vector<double> g = got.to(DType::f64).to_vector<double>(), w = want.to_vector<double>();
+      ASSERT_EQ(g.size(), w.size());
+      for (size_t i = 0; i < g.size(); ++i) {
+        ASSERT_TRUE(std::isfinite(w[i])) << i;
+        EXPECT_NEAR(g[i], w[i], 1e-5) << dtype_name(dt) << " element " << i;
+      }
+    }
+  }
+  // A NaN in sample 1: its outputs are NaN, the other samples' are untouched.
+  std::vector<double> nan_xs = xs;
+  nan_xs[c.t * 1 + 2] = std::numeric_limits<double>::quiet_NaN();
+  in[0] = Tensor::from_vector<double>(nan_xs, {c.n, c.t, c.in});
+  for (DType dt : {DType::f64, DType::f32}) {
+    std::vector<Tensor> v;
+    for (const Tensor& t : in) v.push_back(t.to(dt));
+    const std::vector<double> g = run(c, v).h.to(DType::f64).to_vector<double>(), w = h.to_vector<double>();
+    for (int64_t n = 0; n < c.n; ++n)
+      for (int64_t k = 0; k < c.u; ++k) {
+        const double got = g[n * c.u + k];
+        if (n == 1) {
+          EXPECT_TRUE(std::isnan(got)) << dtype_name(dt) << " unit " << k << ": " << got;
+        } else {
+          EXPECT_NEAR(got, w[n * c.u + k], 1e-5) << dtype_name(dt) << " sample " << n << " unit " << k;
+        }
+      }
   }
 }
 
