@@ -69,7 +69,16 @@ Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor
   KEEL_CHECK(y_true.defined() && y_pred.defined(), class_name(), " '", name_, "': y_true and y_pred must be defined");
   Tensor losses = call(y_true, y_pred);
   Tensor weighted = losses;
-  if (sample_weight.defined()) weighted = ops::mul(losses, cast_like(align_weight(sample_weight, losses), losses));
+  if (sample_weight.defined()) {
+    const Tensor w = align_weight(sample_weight, losses);
+    bool fits = w.numel() == 1 || w.dim() == losses.dim();
+    for (int64_t i = 0; fits && w.numel() != 1 && i < w.dim(); ++i) fits = w.size(i) == 1 || w.size(i) == losses.size(i);
+    KEEL_CHECK(fits, class_name(), " '", name_, "': sample_weight ", shape_str(sample_weight.shape()),
+               " does not fit the per-sample losses ", shape_str(losses.shape()), " of y_true ",
+               shape_str(y_true.shape()), " and y_pred ", shape_str(y_pred.shape()),
+               ": give one weight per sample or one per loss");
+    weighted = ops::mul(losses, cast_like(w, losses));
+  }
   if (reduction_ == Reduction::none) return weighted;
   Tensor total = ops::sum(weighted);
   if (reduction_ == Reduction::sum) return total;

@@ -1,5 +1,6 @@
 #include "keel/keras/sample_weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -41,13 +42,15 @@ std::vector<Tensor> resolve_sample_weights(const Arrays& given, const std::vecto
     const int64_t n = target.size(0);
     // [N, 1] is one weight per sample too: Keras's losses and metrics squeeze its last axis.
     if (w.dim() == 2 && w.size(1) == 1) w = w.view({w.size(0)});
-    KEEL_CHECK(w.dim() == 1, what, ": ", weight_label(output_names, i), " has shape ", shape_str(w.shape()), " and ",
+    // [N, T, ...]: one weight per per-sample loss of a sequence output (Keras's temporal weights); the
+    // loss checks that they fit its losses, and names both shapes when they do not.
+    const std::string per_step = target.dim() >= 2 ? " or, for a sequence output, one per step (shape [" +
+                                                         std::to_string(n) + "," + std::to_string(target.size(1)) + "])"
+                                                   : std::string();
+    KEEL_CHECK(w.dim() >= 1 && w.size(0) == n && w.dim() <= std::max<int64_t>(target.dim(), 1), what, ": ",
+               weight_label(output_names, i), " has shape ", shape_str(w.shape()), ", but ",
                targets_label(output_names, i), " has shape ", shape_str(target.shape()),
-               ": keel takes one weight per sample (shape [", n, "] or [", n, ",1]); Keras's 2-D weights for "
-               "temporal data (sample_weight_mode=\"temporal\") are not supported");
-    KEEL_CHECK(w.size(0) == n, what, ": ", weight_label(output_names, i), " has shape ", shape_str(w.shape()), ", but ",
-               targets_label(output_names, i), " has shape ", shape_str(target.shape()),
-               ": give one weight per sample (shape [", n, "])");
+               ": give one weight per sample (shape [", n, "])", per_step);
     KEEL_CHECK(w.dtype() != DType::string, what, ": ", weight_label(output_names, i), " is a string tensor");
     if (w.dtype() != DType::f32) w = w.to(DType::f32);
   }
@@ -81,9 +84,10 @@ Tensor class_weight_to_sample_weight(const ClassWeight& class_weight, const Tens
   const std::vector<double> v = y.to(DType::f64).to_vector<double>();
   const float* sw = nullptr;
   if (sample_weight.defined()) {
-    KEEL_CHECK(sample_weight.dtype() == DType::f32 && sample_weight.numel() == n, what, ": sample_weight ",
-               shape_str(sample_weight.shape()), " does not give one f32 weight per sample of y ",
-               shape_str(y.shape()));
+    KEEL_CHECK(sample_weight.dtype() == DType::f32 && sample_weight.dim() == 1 && sample_weight.numel() == n, what,
+               ": class_weight needs one f32 sample_weight per sample of y ", shape_str(y.shape()), "; got ",
+               shape_str(sample_weight.shape()), " (class_weight with per-step weights of a sequence is not "
+               "supported, as in Keras: multiply the class weights into the sample_weight instead)");
     sw = sample_weight.data<float>();
   }
   Tensor out = Tensor::uninitialized({n}, DType::f32);

@@ -5,10 +5,10 @@
 //   // {class: weight} -> the weight of each sample's class, times the sample weight when there is one:
 //   Tensor w = detail::class_weight_to_sample_weight({{0, 1.0}, {1, 5.0}}, labels, Tensor(), "fit");
 //
-// Keel takes one weight per sample ([N], or [N, 1], which Keras's losses and metrics squeeze to it);
-// Keras's 2-D weights for temporal data ([N, T], sample_weight_mode="temporal") are refused with an error
-// that says so. Weights become f32 (Keras's
-// floatx). class_weight follows Keras 2.4's data_adapter._make_class_weight_map_fn: the keys must be
+// Keel takes one weight per sample ([N], or [N, 1], which Keras's losses and metrics squeeze to it), or
+// for a sequence output one weight per step ([N, T] for targets [N, T] or [N, T, K]: Keras's temporal
+// weights, which weigh each per-step loss and metric value, e.g. to mask padding). Weights become f32
+// (Keras's floatx). class_weight follows Keras 2.4's data_adapter._make_class_weight_map_fn: the keys must be
 // exactly 0..K-1; the class of a sample is y itself for labels [N] or [N, 1] (cast to an integer, as
 // Keras casts), the argmax of the last axis for one-hot [N, K] (K > 1); targets of rank 3 or more are
 // refused; a label that is not a key is an error naming the label (Keras's gather fails there too).
@@ -25,7 +25,8 @@ namespace keel::keras::detail {
 
 // `given` resolved for each output (Arrays::broadcast_in_order against `output_names`; empty names: the
 // model's one unnamed output), each checked against that output's targets `y`: one weight per sample,
-// as [N] ([N, 1] is reshaped to it). `what` ("fit", "fit: validation_data") starts the messages. Empty
+// as [N] ([N, 1] is reshaped to it), or weights [N, T, ...] of rank at most y's (the loss checks that they
+// fit its per-sample losses). `what` ("fit", "fit: validation_data") starts the messages. Empty
 // when nothing is given.
 std::vector<Tensor> resolve_sample_weights(const Arrays& given, const std::vector<std::string>& output_names,
                                            const std::vector<Tensor>& y, const std::string& what);

@@ -32,7 +32,8 @@
 // The *_by_output setters have their own names because a map and a list of two strings would make
 // {"a", "b"} ambiguous.
 //
-// Per-sample weights (Keras 2.4): FitOptions::sample_weight gives one weight per sample ([N] or [N, 1])
+// Per-sample weights (Keras 2.4): FitOptions::sample_weight gives one weight per sample ([N] or [N, 1]),
+// or for a sequence output one per step ([N, T]: Keras's temporal weights, e.g. a padding mask),
 // for every output, or a list / Arrays::by_name map with one per output (an output without one is
 // unweighted); fit shuffles, splits (validation_split) and batches it with x and y. class_weight
 // ({class: weight}, keys exactly 0..K-1) turns the training labels into per-sample weights (multiplied

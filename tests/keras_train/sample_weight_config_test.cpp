@@ -172,9 +172,7 @@ TEST(SampleWeightErrors, NameTheArrayAndBothShapes) {
   EXPECT_EQ(error_of([&] { m->fit(x, y, FitOptions(quiet).sample_weight(Tensor::ones({90}))); }),
             "fit: sample_weight has shape [90], but y has shape [100]: give one weight per sample (shape [100])");
   EXPECT_EQ(error_of([&] { m->fit(x, y, FitOptions(quiet).sample_weight(Tensor::ones({100, 5}))); }),
-            "fit: sample_weight has shape [100,5] and y has shape [100]: keel takes one weight per sample (shape "
-            "[100] or [100,1]); Keras's 2-D weights for temporal data (sample_weight_mode=\"temporal\") are not "
-            "supported");
+            "fit: sample_weight has shape [100,5], but y has shape [100]: give one weight per sample (shape [100])");
   EXPECT_EQ(error_of([&] {
               m->fit(x, y, FitOptions(quiet).validation_data(x, y, Tensor::ones({7})));
             }),
@@ -184,9 +182,8 @@ TEST(SampleWeightErrors, NameTheArrayAndBothShapes) {
             "evaluate: sample_weight has shape [101], but y has shape [100]: give one weight per sample (shape "
             "[100])");
   EXPECT_EQ(error_of([&] { m->test_on_batch(x, y, Tensor::ones({})); }),
-            "test_on_batch: sample_weight has shape [] and y has shape [100]: keel takes one weight per sample "
-            "(shape [100] or [100,1]); Keras's 2-D weights for temporal data (sample_weight_mode=\"temporal\") are "
-            "not supported");
+            "test_on_batch: sample_weight has shape [], but y has shape [100]: give one weight per sample (shape "
+            "[100])");
   // [N, 1] is one weight per sample, as Keras squeezes it.
   EXPECT_EQ(m->test_on_batch(x, y, Tensor::full({100, 1}, 2.0)), m->test_on_batch(x, y, Tensor::full({100}, 2.0)));
 
