@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "keel/graph/detail/isa_dispatch.h"
 #include "keel/graph/node.h"
 #include "keel/graph/saved_tensor.h"
 #include "keel/ops/dnnl.h"
@@ -147,6 +148,65 @@ inline float fast_exp(float x_in) {
 inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 inline float fast_tanh(float x) { return 2.0f / (1.0f + fast_exp(-2.0f * x)) - 1.0f; }
 
+// The gate loops of one time step, over the batch's rows. Each runs through detail::run_best_isa, so
+// that it is compiled for AVX-512 and AVX2 as well as the x86-64 baseline (SSE2), with the same
+// operations and so the same bits on each (about a fifth of lstm_bs64's time; AVX2 +18% samples/s).
+//
+// forward: z [n, 4u] pre-activations in, activated gates out; c_prev, c_next, h_next [n, u].
+void forward_gates(int64_t n, int64_t u, float* z, const float* c_prev, float* c_next, float* h_next) {
+  keel::detail::run_best_isa(
+      [&](int64_t begin, int64_t end) __attribute__((always_inline)) {
+        for (int64_t row = begin; row < end; ++row) {
+          float* zr = z + row * 4 * u;
+          const float* cp = c_prev + row * u;
+          float* cn = c_next + row * u;
+          float* hn = h_next + row * u;
+#pragma omp simd
+          for (int64_t k = 0; k < u; ++k) {
+            const float ig = fast_sigmoid(zr[k]), fg = fast_sigmoid(zr[u + k]), cg = fast_tanh(zr[2 * u + k]),
+                        og = fast_sigmoid(zr[3 * u + k]);
+            zr[k] = ig, zr[u + k] = fg, zr[2 * u + k] = cg, zr[3 * u + k] = og;
+            const float cv = fg * cp[k] + ig * cg;
+            cn[k] = cv;
+            hn[k] = og * fast_tanh(cv);
+          }
+        }
+      },
+      0, n);
+}
+
+// backward at step t of `steps`: z the activated gates [n, 4u], c_t and c_prev [n, u], gy_seq the
+// gradient of the output sequence ([n, steps, u], or null: `zeros` [u] instead); dh, dc [n, u] carried
+// from step t+1 to t; dz [n, 4u] out.
+void backward_gates(int64_t n, int64_t u, int64_t steps, int64_t t, const float* z, const float* c_t,
+                    const float* c_prev, const float* gy_seq, const float* zeros, float* dh, float* dc, float* dz) {
+  keel::detail::run_best_isa(
+      [&](int64_t begin, int64_t end) __attribute__((always_inline)) {
+        for (int64_t row = begin; row < end; ++row) {
+          const float* zr = z + row * 4 * u;
+          float* dzr = dz + row * 4 * u;
+          const float* ct = c_t + row * u;
+          const float* cp = c_prev + row * u;
+          const float* gs = gy_seq ? gy_seq + (row * steps + t) * u : zeros;
+          float* dhr = dh + row * u;
+          float* dcr = dc + row * u;
+#pragma omp simd
+          for (int64_t k = 0; k < u; ++k) {
+            const float dhk = dhr[k] + gs[k];
+            const float ig = zr[k], fg = zr[u + k], cg = zr[2 * u + k], og = zr[3 * u + k];
+            const float tc = fast_tanh(ct[k]);
+            const float dck = dcr[k] + dhk * og * (1.f - tc * tc);
+            dzr[k] = dck * cg * ig * (1.f - ig);
+            dzr[u + k] = dck * cp[k] * fg * (1.f - fg);
+            dzr[2 * u + k] = dck * ig * (1.f - cg * cg);
+            dzr[3 * u + k] = dhk * tc * og * (1.f - og);
+            dcr[k] = dck * fg;
+          }
+        }
+      },
+      0, n);
+}
+
 // C[m,n] = A[m,k] . B[k,n] (+ bias[n]) (+ C when accumulate), a cached matmul primitive.
 // Operands are row-major: oneDNN 2.6's matmul primitive and sgemm were both an order of magnitude slower
 // on transposed operands here, so callers transpose explicitly (transpose() below).
@@ -179,7 +239,7 @@ void matmul(const char* what, int64_t m, int64_t k, int64_t n, const float* a, c
 
 // [rows, cols] -> [cols, rows], in tiles.
 Tensor transpose(const float* in, int64_t rows, int64_t cols) {
-  Tensor out = Tensor::empty({cols, rows});
+  Tensor out = Tensor::uninitialized({cols, rows});
   float* o = out.data<float>();
   constexpr int64_t tile = 32;
   for (int64_t i0 = 0; i0 < rows; i0 += tile)
@@ -204,8 +264,9 @@ FastState fast_forward(const Dims& d, const Tensor& x, const Tensor& w, const Te
                        const Tensor& h0, const Tensor& c0) {
   dnnl_glue::ScopedFlushDenormals flush;
   const int64_t g4 = 4 * d.u, nu = d.n * d.u, u = d.u;
-  FastState s{Tensor::empty({d.t, d.n, d.in}), Tensor::empty({d.t, d.n, g4}), Tensor::empty({d.t + 1, d.n, d.u}),
-              Tensor::empty({d.t + 1, d.n, d.u})};
+  // Every element is written below (h and c: step 0 by the copies of h0 and c0, the others by the gates).
+  FastState s{Tensor::uninitialized({d.t, d.n, d.in}), Tensor::uninitialized({d.t, d.n, g4}),
+              Tensor::uninitialized({d.t + 1, d.n, d.u}), Tensor::uninitialized({d.t + 1, d.n, d.u})};
   float *xt = s.xt.data<float>(), *z = s.gates.data<float>(), *h = s.h.data<float>(), *c = s.c.data<float>();
   swap01(x.data<float>(), xt, d.n, d.t, d.in);
   std::memcpy(h, h0.data<float>(), sizeof(float) * nu);
@@ -214,21 +275,7 @@ FastState fast_forward(const Dims& d, const Tensor& x, const Tensor& w, const Te
   for (int64_t t = 0; t < d.t; ++t) {
     float* zt = z + t * d.n * g4;
     matmul("hu", d.n, d.u, g4, h + t * nu, r.data<float>(), zt, nullptr, true);
-    for (int64_t n = 0; n < d.n; ++n) {
-      float* zr = zt + n * g4;
-      const float* cp = c + t * nu + n * u;
-      float* cn = c + (t + 1) * nu + n * u;
-      float* hn = h + (t + 1) * nu + n * u;
-#pragma omp simd
-      for (int64_t k = 0; k < u; ++k) {
-        const float ig = fast_sigmoid(zr[k]), fg = fast_sigmoid(zr[u + k]), cg = fast_tanh(zr[2 * u + k]),
-                    og = fast_sigmoid(zr[3 * u + k]);
-        zr[k] = ig, zr[u + k] = fg, zr[2 * u + k] = cg, zr[3 * u + k] = og;
-        const float cv = fg * cp[k] + ig * cg;
-        cn[k] = cv;
-        hn[k] = og * fast_tanh(cv);
-      }
-    }
+    forward_gates(d.n, u, zt, c + t * nu, c + (t + 1) * nu, h + (t + 1) * nu);
   }
   return s;
 }
@@ -239,7 +286,7 @@ void fast_backward(const Dims& d, const FastState& s, const Tensor& w, const Ten
   dnnl_glue::ScopedFlushDenormals flush;
   const int64_t g4 = 4 * d.u, nu = d.n * d.u, u = d.u;
   const float *z = s.gates.data<float>(), *c = s.c.data<float>();
-  Tensor dz_t = Tensor::empty({d.t, d.n, g4});
+  Tensor dz_t = Tensor::uninitialized({d.t, d.n, g4});
   float* dz = dz_t.data<float>();
   float* dh = dh0.data<float>();
   float* dc = dc0.data<float>();
@@ -248,27 +295,8 @@ void fast_backward(const Dims& d, const FastState& s, const Tensor& w, const Ten
   const Tensor rt = transpose(r.data<float>(), d.u, g4);
   const std::vector<float> zeros(static_cast<size_t>(u), 0.f);
   for (int64_t t = d.t - 1; t >= 0; --t) {
-    for (int64_t n = 0; n < d.n; ++n) {
-      const float* zr = z + (t * d.n + n) * g4;
-      float* dzr = dz + (t * d.n + n) * g4;
-      const float* ct = c + (t + 1) * nu + n * u;
-      const float* cp = c + t * nu + n * u;
-      const float* gs = gy_seq ? gy_seq + (n * d.t + t) * u : zeros.data();
-      float* dhr = dh + n * u;
-      float* dcr = dc + n * u;
-#pragma omp simd
-      for (int64_t k = 0; k < u; ++k) {
-        const float dhk = dhr[k] + gs[k];
-        const float ig = zr[k], fg = zr[u + k], cg = zr[2 * u + k], og = zr[3 * u + k];
-        const float tc = fast_tanh(ct[k]);
-        const float dck = dcr[k] + dhk * og * (1.f - tc * tc);
-        dzr[k] = dck * cg * ig * (1.f - ig);
-        dzr[u + k] = dck * cp[k] * fg * (1.f - fg);
-        dzr[2 * u + k] = dck * ig * (1.f - cg * cg);
-        dzr[3 * u + k] = dhk * tc * og * (1.f - og);
-        dcr[k] = dck * fg;
-      }
-    }
+    backward_gates(d.n, u, d.t, t, z + t * d.n * g4, c + (t + 1) * nu, c + t * nu, gy_seq, zeros.data(), dh, dc,
+                   dz + t * d.n * g4);
     matmul("dh", d.n, g4, d.u, dz + t * d.n * g4, rt.data<float>(), dh, nullptr, false);
   }
   const int64_t rows = d.t * d.n;
@@ -282,7 +310,7 @@ void fast_backward(const Dims& d, const FastState& s, const Tensor& w, const Ten
 #pragma omp simd
     for (int64_t k = 0; k < g4; ++k) pb[k] += row[k];
   }
-  Tensor dxt = Tensor::empty({d.t, d.n, d.in});
+  Tensor dxt = Tensor::uninitialized({d.t, d.n, d.in});
   matmul("dx", rows, g4, d.in, dz, transpose(w.data<float>(), d.in, g4).data<float>(), dxt.data<float>(), nullptr,
          false);
   swap01(dxt.data<float>(), dx.data<float>(), d.t, d.n, d.in);
@@ -330,9 +358,11 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
     seq = Tensor::empty({d.n, d.t, d.u}, dt);
   } else if (dt == DType::f32) {
     fast = fast_forward(d, x, kernel, recurrent_kernel, b, h_init, c_init);
-    seq = Tensor::empty({d.n, d.t, d.u}, dt);
     const float* hs = fast.h.data<float>();
-    swap01(hs + d.n * d.u, seq.data<float>(), d.t, d.n, d.u);
+    if (return_sequences) {
+      seq = Tensor::uninitialized({d.n, d.t, d.u}, dt);
+      swap01(hs + d.n * d.u, seq.data<float>(), d.t, d.n, d.u);
+    }
     std::memcpy(res.h.data<float>(), hs + d.t * d.n * d.u, sizeof(float) * d.n * d.u);
     std::memcpy(res.c.data<float>(), fast.c.data<float>() + d.t * d.n * d.u, sizeof(float) * d.n * d.u);
   } else {
@@ -355,12 +385,18 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
       const Tensor &xd = xs, &wd = ws, &rd = rs;
       const DType dt = xd.dtype();
       // Gradients at the full sequence and the final states.
-      Tensor g_seq = return_sequences && g[0].defined() ? g[0] : Tensor::zeros({d.n, d.t, d.u}, dt);
+      // (Without return_sequences the output is the final h: its gradient joins g_h, and there is none
+      // for the other steps.)
+      Tensor g_seq;
+      if (return_sequences) g_seq = g[0].defined() ? g[0] : Tensor::zeros({d.n, d.t, d.u}, dt);
       Tensor g_h = g[1].defined() ? g[1].clone() : Tensor::zeros({d.n, d.u}, dt);
       if (!return_sequences && g[0].defined()) g_h.add_(g[0]);
       Tensor g_c = g[2].defined() ? g[2] : Tensor::zeros({d.n, d.u}, dt);
-      Tensor dx = Tensor::zeros(xd.shape(), dt), dw = Tensor::zeros(wd.shape(), dt),
-             dr = Tensor::zeros(rd.shape(), dt), db = Tensor::zeros(bshape, dt),
+      // The f32 path writes every element of dx, dw and dr (its matmuls overwrite); the plain one adds.
+      const auto filled = [&](const Shape& s) {
+        return dt == DType::f32 && d.n > 0 ? Tensor::uninitialized(s, dt) : Tensor::zeros(s, dt);
+      };
+      Tensor dx = filled(xd.shape()), dw = filled(wd.shape()), dr = filled(rd.shape()), db = Tensor::zeros(bshape, dt),
              dh0 = Tensor::zeros({d.n, d.u}, dt), dc0 = Tensor::zeros({d.n, d.u}, dt);
       if (d.n > 0 && dt == DType::f32) {
         fast_backward(d, fast, wd, rd, return_sequences ? g_seq.data<float>() : nullptr, g_h.data<float>(),
