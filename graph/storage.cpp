@@ -8,6 +8,7 @@
 #include <new>
 #include <string>
 
+#include "keel/graph/detail/buffer_cache.h"
 #include "keel/graph/detail/huge_pages.h"
 #include "keel/graph/error.h"
 
@@ -53,10 +54,14 @@ Storage::Storage(DType dtype, int64_t numel, bool zero) : numel_(numel), dtype_(
     return;
   }
   // malloc plus manual alignment: much cheaper than aligned_alloc for the many tiny tensors of a graph.
-  raw_ = std::malloc(alloc + kAlignment);
+  // Numeric buffers of 1 MiB or more may come from the cache of freed ones (detail/buffer_cache.h).
+  const bool numeric = dtype != DType::string;
+  raw_ = numeric ? detail::buffer_cache_take(alloc + kAlignment) : nullptr;
+  const bool fresh = raw_ == nullptr;
+  if (fresh) raw_ = std::malloc(alloc + kAlignment);
   if (!raw_) throw std::bad_alloc();
   data_ = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw_) + kAlignment - 1) & ~(kAlignment - 1));
-  if (alloc >= huge_page_threshold()) detail::advise_huge_pages(data_, alloc);  // before the first touch below
+  if (fresh && alloc >= huge_page_threshold()) detail::advise_huge_pages(data_, alloc);  // before the first touch
   if (dtype == DType::string) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < numel; ++i) new (s + i) std::string();
@@ -71,7 +76,9 @@ Storage::~Storage() {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < numel_; ++i) s[i].~basic_string();
   }
-  if (raw_) std::free(raw_);
+  if (!raw_) return;
+  const size_t alloc = ((nbytes_ + kAlignment - 1) / kAlignment) * kAlignment;
+  if (dtype_ == DType::string || !detail::buffer_cache_give(raw_, alloc + kAlignment)) std::free(raw_);
 }
 
 }  // namespace keel
