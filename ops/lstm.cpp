@@ -122,10 +122,11 @@ void plain_backward(const Dims& d, const PlainState& s, const T* x, const T* w, 
 // matmul each over all steps. (oneDNN 2.6's own lstm_backward runs a reference path, ~20x slower.)
 
 // exp on [-87, 88] to about 2 ulp (Cephes's polynomial), branch-free so that loops vectorize (the
-// selects need -fno-trapping-math, which CMakeLists.txt sets for this file). The clamp is two selects written so that NaN fails both comparisons and lands on -87 (a finite value for the
-// float->int conversion below, which is undefined for NaN and out-of-range values); the NaN itself is
-// given back at the end. So exp(+-inf) is exp(88) / exp(-87), never inf - inf, and sigmoid and tanh of
-// +-inf saturate as TF's do.
+// selects need -fno-trapping-math, which CMakeLists.txt sets for this file). The clamp is two selects
+// written so that NaN fails both comparisons and lands on -87 (a finite value for the float->int
+// conversion below, which is undefined for NaN and out-of-range values); the NaN itself is given back
+// at the end. So exp(+-inf) is exp(88) / exp(-87), never inf - inf, and sigmoid and tanh of +-inf
+// saturate as TF's do.
 inline float fast_exp(float x_in) {
   float x = x_in > -87.0f ? x_in : -87.0f;
   x = x < 88.0f ? x : 88.0f;

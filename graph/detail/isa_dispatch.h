@@ -7,7 +7,9 @@
 // keel is built for the baseline x86-64 (SSE2) so that it runs anywhere; GCC's target_clones compiles
 // run_best_isa, with the body inlined, once per target (AVX-512, AVX2, baseline) and picks one when the
 // library loads. On one AVX-512 core the Adam update of the mlp128 variables is 8x faster than its SSE2
-// build. Other compilers and architectures get the plain call.
+// build. Other compilers and architectures get the plain call. GCC inlines the body into each clone only
+// when it finds it worth it: a large body (ops/lstm.cpp's gate loops) needs `__attribute__((always_inline))`
+// on the lambda, or every clone is a call to one baseline build of it (`nm -S`: clones of a few bytes).
 #pragma once
 
 #include <cstdint>
