@@ -1,7 +1,6 @@
 #include "keel/graph/storage.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +8,7 @@
 #include <string>
 
 #include "keel/graph/detail/buffer_cache.h"
+#include "keel/graph/detail/env_size.h"
 #include "keel/graph/detail/huge_pages.h"
 #include "keel/graph/error.h"
 
@@ -26,13 +26,7 @@ namespace {
 // only: where THP is off or unsupported, madvise fails and nothing changes.
 size_t huge_page_threshold() {
   static const size_t bytes = [] {
-    size_t mb = 32;
-    if (const char* env = std::getenv("KEEL_THP_MIN_MB")) {
-      char* end = nullptr;
-      errno = 0;
-      const unsigned long long v = std::strtoull(env, &end, 10);
-      if (errno == 0 && end != env && *end == '\0' && v <= (uint64_t{1} << 40)) mb = static_cast<size_t>(v);
-    }
+    const auto mb = static_cast<size_t>(detail::env_megabytes("KEEL_THP_MIN_MB", 32));
     return std::max(mb << 20, detail::kHugePageBytes);
   }();
   return bytes;

@@ -1,11 +1,12 @@
 #include "keel/graph/detail/buffer_cache.h"
 
-#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <iterator>
 #include <list>
 #include <mutex>
+
+#include "keel/graph/detail/env_size.h"
 
 namespace keel::detail {
 
@@ -21,13 +22,7 @@ constexpr size_t kMinBlock = size_t{1} << 20;
 
 size_t cap_bytes() {
   static const size_t bytes = [] {
-    uint64_t mb = 256;
-    if (const char* env = std::getenv("KEEL_BUFFER_CACHE_MB")) {
-      char* end = nullptr;
-      errno = 0;
-      const unsigned long long v = std::strtoull(env, &end, 10);
-      if (errno == 0 && end != env && *end == '\0' && v <= (uint64_t{1} << 30)) mb = v;
-    }
+    const uint64_t mb = env_megabytes("KEEL_BUFFER_CACHE_MB", 256);
     return kCacheEnabled ? static_cast<size_t>(mb << 20) : size_t{0};
   }();
   return bytes;
