@@ -72,7 +72,8 @@ Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor
   if (sample_weight.defined()) {
     const Tensor w = align_weight(sample_weight, losses);
     bool fits = w.numel() == 1 || w.dim() == losses.dim();
-    for (int64_t i = 0; fits && w.numel() != 1 && i < w.dim(); ++i) fits = w.size(i) == 1 || w.size(i) == losses.size(i);
+    for (int64_t i = 0; fits && w.numel() != 1 && i < w.dim(); ++i)
+      fits = w.size(i) == 1 || w.size(i) == losses.size(i);
     KEEL_CHECK(fits, class_name(), " '", name_, "': sample_weight ", shape_str(sample_weight.shape()),
                " does not fit the per-sample losses ", shape_str(losses.shape()), " of y_true ",
                shape_str(y_true.shape()), " and y_pred ", shape_str(y_pred.shape()),
