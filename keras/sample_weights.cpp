@@ -20,6 +20,13 @@ std::string targets_label(const std::vector<std::string>& names, size_t i) {
   return names.size() > 1 ? "the y of output '" + names[i] + "'" : std::string("y");
 }
 
+// For targets of a sequence ([N, T, ...]): the per-step alternative, for the shape error.
+std::string per_step_hint(const Tensor& target) {
+  if (target.dim() < 2) return "";
+  return " or, for a sequence output, one per step (shape [" + std::to_string(target.size(0)) + "," +
+         std::to_string(target.size(1)) + "])";
+}
+
 std::string keys_of(const ClassWeight& class_weight) {
   std::ostringstream s;
   for (const auto& [k, w] : class_weight) s << (s.tellp() > 0 ? ", " : "") << k;
@@ -44,13 +51,10 @@ std::vector<Tensor> resolve_sample_weights(const Arrays& given, const std::vecto
     if (w.dim() == 2 && w.size(1) == 1) w = w.view({w.size(0)});
     // [N, T, ...]: one weight per per-sample loss of a sequence output (Keras's temporal weights); the
     // loss checks that they fit its losses, and names both shapes when they do not.
-    const std::string per_step = target.dim() >= 2 ? " or, for a sequence output, one per step (shape [" +
-                                                         std::to_string(n) + "," + std::to_string(target.size(1)) + "])"
-                                                   : std::string();
     KEEL_CHECK(w.dim() >= 1 && w.size(0) == n && w.dim() <= std::max<int64_t>(target.dim(), 1), what, ": ",
                weight_label(output_names, i), " has shape ", shape_str(w.shape()), ", but ",
                targets_label(output_names, i), " has shape ", shape_str(target.shape()),
-               ": give one weight per sample (shape [", n, "])", per_step);
+               ": give one weight per sample (shape [", n, "])", per_step_hint(target));
     KEEL_CHECK(w.dtype() != DType::string, what, ": ", weight_label(output_names, i), " is a string tensor");
     if (w.dtype() != DType::f32) w = w.to(DType::f32);
   }

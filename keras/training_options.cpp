@@ -125,10 +125,4 @@ CompileOptions& CompileOptions::weighted_metrics_by_output(
   return *this;
 }
 
-std::vector<std::shared_ptr<MeanMetricWrapper>> CompileOptions::build_metrics() const {
-  std::vector<std::shared_ptr<MeanMetricWrapper>> out;
-  for (const auto& m : metrics_) out.push_back(m.object ? m.object : metric_from_name(m.name, loss_.get()));
-  return out;
-}
-
 }  // namespace keel::keras

@@ -14,8 +14,8 @@
 // optimizer given by name is created afresh by build_optimizer() for every compile, as Keras's
 // compile("adam") does: two models compiled from one CompileOptions never share its iterations or slots
 // (an optimizer given as an object is that object, shared if you share it). Metric names are resolved
-// by build_metrics() against the loss, as Keras's compile() does ("accuracy" -> the accuracy that fits
-// the loss). The loss name is kept for Keras's training_config.
+// at compile against each output's loss (keras/compiled_outputs.h), as Keras's compile() does
+// ("accuracy" -> the accuracy that fits the loss). The loss name is kept for Keras's training_config.
 //
 // Models with several outputs (Keras 2.4's compile): loss() applies one loss to every output; losses()
 // gives one per output in model.outputs() order, losses_by_output() keys them by output layer name (an
@@ -140,8 +140,6 @@ class CompileOptions {
     return weighted_metric_map_;
   }
   bool has_weighted_metrics() const { return !weighted_metrics_.empty() || weighted_metric_map_; }
-  // Metric objects: given objects as they are, names resolved with metric_from_name(name, loss).
-  std::vector<std::shared_ptr<MeanMetricWrapper>> build_metrics() const;
 
  private:
   std::shared_ptr<Optimizer> optimizer_;

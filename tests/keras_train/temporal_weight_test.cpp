@@ -41,21 +41,19 @@ Sequences sequences(const Tensor& flat_images, const Tensor& labels) {
           Tensor::from_vector<float>(w, {n, kSteps})};
 }
 
-const Sequences& train() {
-  static const Sequences s = [] {
+// The first 512 training and 256 test images, as sequences.
+struct Splits {
+  Sequences train, test;
+};
+const Splits& splits() {
+  static const Splits s = [] {
     const auto& d = keel::testing::fashion_subset(512, 256);
-    return sequences(d.x_train, d.y_train);
+    return Splits{sequences(d.x_train, d.y_train), sequences(d.x_test, d.y_test)};
   }();
   return s;
 }
-
-const Sequences& test_set() {
-  static const Sequences s = [] {
-    const auto& d = keel::testing::fashion_subset(512, 256);
-    return sequences(d.x_test, d.y_test);
-  }();
-  return s;
-}
+const Sequences& train() { return splits().train; }
+const Sequences& test_set() { return splits().test; }
 
 std::shared_ptr<Sequential> tagger() {
   auto m = std::make_shared<Sequential>(std::vector<LayerArg>{

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "keel/keras/callbacks/early_stopping.h"
+#include "keel/keras/compiled_outputs.h"
 #include "keel/keras/optimizers.h"
 #include "keel/keras/training_options.h"
 
@@ -42,7 +43,8 @@ TEST(TrainingOptions, CompileResolvesNamesAndMetricsForTheLoss) {
   EXPECT_NE(c.build_optimizer(), c.build_optimizer());
   EXPECT_EQ(c.loss()->class_name(), "SparseCategoricalCrossentropy");
   EXPECT_EQ(*c.loss_name(), "sparse_categorical_crossentropy");
-  auto metrics = c.build_metrics();
+  // compile resolves metric names against the loss (a model with one unnamed output).
+  auto metrics = CompiledOutputs(c, {}).outputs().at(0).metrics;
   ASSERT_EQ(metrics.size(), 1u);
   EXPECT_EQ(metrics[0]->name(), "accuracy");
   EXPECT_EQ(metrics[0]->fn_name(), "sparse_categorical_accuracy");
@@ -56,12 +58,12 @@ TEST(TrainingOptions, CompileResolvesNamesAndMetricsForTheLoss) {
   EXPECT_EQ(d.build_optimizer(), sgd);  // an object is shared, as given
   EXPECT_FALSE(d.optimizer_name());
   EXPECT_FALSE(d.loss_name());
-  auto m = d.build_metrics();
+  auto m = CompiledOutputs(d, {}).outputs().at(0).metrics;
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0]->fn_name(), "binary_accuracy");
   EXPECT_EQ(m[0]->name(), "acc");
   EXPECT_EQ(m[1], acc);
   EXPECT_THROW(CompileOptions().optimizer("adamax2"), Error);
   EXPECT_THROW(CompileOptions().loss("hinge2"), Error);
-  EXPECT_THROW(CompileOptions().loss("mse").metrics({"f1"}).build_metrics(), Error);
+  EXPECT_THROW(CompiledOutputs(CompileOptions().loss("mse").metrics({"f1"}), {}), Error);
 }
