@@ -156,7 +156,7 @@ inline float fast_tanh(float x) { return 2.0f / (1.0f + fast_exp(-2.0f * x)) - 1
 // forward: z [n, 4u] pre-activations in, activated gates out; c_prev, c_next, h_next [n, u].
 void forward_gates(int64_t n, int64_t u, float* z, const float* c_prev, float* c_next, float* h_next) {
   keel::detail::run_best_isa(
-      [&](int64_t begin, int64_t end) __attribute__((always_inline)) {
+      [&](int64_t begin, int64_t end) {
         for (int64_t row = begin; row < end; ++row) {
           float* zr = z + row * 4 * u;
           const float* cp = c_prev + row * u;
@@ -182,7 +182,7 @@ void forward_gates(int64_t n, int64_t u, float* z, const float* c_prev, float* c
 void backward_gates(int64_t n, int64_t u, int64_t steps, int64_t t, const float* z, const float* c_t,
                     const float* c_prev, const float* gy_seq, const float* zeros, float* dh, float* dc, float* dz) {
   keel::detail::run_best_isa(
-      [&](int64_t begin, int64_t end) __attribute__((always_inline)) {
+      [&](int64_t begin, int64_t end) {
         for (int64_t row = begin; row < end; ++row) {
           const float* zr = z + row * 4 * u;
           float* dzr = dz + row * 4 * u;

@@ -7,9 +7,9 @@
 // keel is built for the baseline x86-64 (SSE2) so that it runs anywhere; GCC's target_clones compiles
 // run_best_isa, with the body inlined, once per target (AVX-512, AVX2, baseline) and picks one when the
 // library loads. On one AVX-512 core the Adam update of the mlp128 variables is 8x faster than its SSE2
-// build. Other compilers and architectures get the plain call. GCC inlines the body into each clone only
-// when it finds it worth it: a large body (ops/lstm.cpp's gate loops) needs `__attribute__((always_inline))`
-// on the lambda, or every clone is a call to one baseline build of it (`nm -S`: clones of a few bytes).
+// build. Other compilers and architectures get the plain call. `flatten` inlines the body (and what it
+// calls) into every clone: without it GCC left a large body (the LSTM's gate loops) out of line, each
+// clone a call to one baseline build of it (`nm -S`: clones of a few bytes).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +21,7 @@ namespace keel::detail {
 // would make results depend on the machine; without it every clone computes the same IEEE operations
 // as the baseline build, bit for bit (element-wise loops only: no reassociation either way).
 #define KEEL_BEST_ISA_CLONES \
-  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
+  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"), flatten))
 #else
 #define KEEL_BEST_ISA_CLONES
 #endif
