@@ -2,6 +2,7 @@
 #include <map>
 
 #include "keel/graph/error.h"
+#include "keel/keras/json_depth.h"
 #include "keel/keras/layers/registry.h"
 #include "keel/keras/model.h"
 #include "keel/keras/sequential.h"
@@ -26,6 +27,10 @@ struct TensorRef {
 
 TensorRef ref_of(const Json& j) {
   KEEL_CHECK(j.is_array() && j.size() >= 3 && j[0].is_string(), "model config: invalid tensor reference ", j.dump());
+  const bool indices = j[1].is_number_integer() && j[2].is_number_integer() && j[1].get<int64_t>() >= 0 &&
+                       j[2].get<int64_t>() >= 0;
+  KEEL_CHECK(indices, "model config: tensor reference ", j.dump(), " to layer '", j[0].get<std::string>(),
+             "': node and tensor indices must be non-negative integers");
   return {j[0].get<std::string>(), j[1].get<int64_t>(), j[2].get<int64_t>()};
 }
 
@@ -137,6 +142,7 @@ std::shared_ptr<Model> model_from_config(const Json& j) {
 }
 
 std::shared_ptr<Model> model_from_json(const std::string& text) {
+  check_json_depth(text, "model_from_json");
   Json j;
   try {
     j = Json::parse(text);

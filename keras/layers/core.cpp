@@ -98,7 +98,8 @@ Shape Flatten::compute_output_shape(const Shape& s) const {
   int64_t n = 1;
   for (size_t i = 1; i < s.size(); ++i) {
     if (s[i] < 0) { n = -1; break; }
-    n *= s[i];
+    KEEL_CHECK(!__builtin_mul_overflow(n, s[i], &n), describe(), ": the element count of input ", shape_str_none(s),
+               " overflows int64");
   }
   return {s.empty() ? -1 : s[0], n};
 }
@@ -113,9 +114,12 @@ Json Flatten::get_config() const {
 
 Reshape::Reshape(const ReshapeOptions& o) : LayerImpl<Reshape>("Reshape", o.base), opts_(o) {
   int unknown = 0;
+  int64_t known = 1;
   for (int64_t d : o.target_shape_) {
     KEEL_CHECK(d == -1 || d > 0, describe(), ": invalid target_shape ", shape_str(o.target_shape_));
     unknown += d == -1;
+    KEEL_CHECK(d == -1 || !__builtin_mul_overflow(known, d, &known), describe(), ": the element count of target_shape ",
+               shape_str(o.target_shape_), " overflows int64");
   }
   KEEL_CHECK(unknown <= 1, describe(), ": at most one -1 in target_shape, got ", shape_str(o.target_shape_));
 }
@@ -124,7 +128,11 @@ Shape Reshape::compute_output_shape(const Shape& s) const {
   Shape out{s.empty() ? -1 : s[0]};
   out.insert(out.end(), opts_.target_shape_.begin(), opts_.target_shape_.end());
   int64_t in = 1, known = 1, unknown_at = -1;
-  for (size_t i = 1; i < s.size(); ++i) in = (s[i] < 0 || in < 0) ? -1 : in * s[i];
+  for (size_t i = 1; i < s.size() && in >= 0; ++i) {
+    if (s[i] < 0) { in = -1; break; }
+    KEEL_CHECK(!__builtin_mul_overflow(in, s[i], &in), describe(), ": the element count of input ", shape_str_none(s),
+               " overflows int64");
+  }
   for (size_t i = 0; i < opts_.target_shape_.size(); ++i) {
     if (opts_.target_shape_[i] == -1) unknown_at = static_cast<int64_t>(i) + 1; else known *= opts_.target_shape_[i];
   }

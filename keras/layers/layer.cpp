@@ -1,5 +1,6 @@
 #include "keel/keras/layers/layer.h"
 
+#include <new>
 #include <set>
 #include <sstream>
 
@@ -273,9 +274,19 @@ Variable Layer::make_weight(const std::string& full_name, const Shape& shape, co
     KEEL_CHECK(d >= 0, describe(), ": weight '", full_name, "' has an unknown dimension in ",
                shape_str_none(shape));
   }
-  charge_weight_budget(describe(), full_name, shape, 4);  // layer weights are float32
+  int64_t bytes = 4;  // layer weights are float32
+  for (int64_t d : shape) {
+    KEEL_CHECK(!__builtin_mul_overflow(bytes, d, &bytes), describe(), ": weight '", full_name, "' ",
+               shape_str(shape), " has more bytes than int64 counts");
+  }
+  charge_weight_budget(describe(), full_name, shape, 4);
   Generator gen(mix_seed(seed_, weights_.size() + 1));
-  return Variable(full_name, (*init)(shape, gen), trainable);
+  try {
+    return Variable(full_name, (*init)(shape, gen), trainable);
+  } catch (const std::bad_alloc&) {
+    KEEL_FAIL(describe(), ": weight '", full_name, "' ", shape_str(shape), " needs ", bytes,
+              " bytes, which cannot be allocated");
+  }
 }
 
 void Layer::register_weight(const Variable& v) { weights_.push_back(v); }
