@@ -18,6 +18,7 @@
 #include "keel/checkpoint/checkpoint_state.h"
 #include "keel/checkpoint/object_path.h"
 #include "keel/graph/error.h"
+#include "keel/keras/json_depth.h"
 #include "keel/keras/layers/weight_budget.h"
 #include "keel/keras/saving/h5/keras_h5.h"
 #include "keel/keras/saving/object_states.h"
@@ -285,6 +286,7 @@ std::shared_ptr<Model> load_model(const std::string& path) {
     auto model = model_from_file_config(*f.model_config, path, path, fs::file_size(path));
     load_h5_layers(*model, f.layers, path, {});
     if (f.training_config) {
+      check_json_depth(*f.training_config, "load_model: training_config of " + path);
       const nlohmann::json tc = nlohmann::json::parse(*f.training_config, nullptr, /*allow_exceptions=*/false);
       KEEL_CHECK(!tc.is_discarded(), "load_model: training_config of ", path, " is not valid JSON");
       model->compile(compile_options_from_training_config(tc, path, model->output_names()));
@@ -303,11 +305,21 @@ std::shared_ptr<Model> load_model(const std::string& path) {
   auto model = model_from_file_config(m.model_config, pb, path + "/variables",
                                       bundle_data_bytes(path + "/variables/variables"));
   if (!m.training_config.empty()) {
+    check_json_depth(m.training_config, "load_model: training_config of " + pb);
     const nlohmann::json tc = nlohmann::json::parse(m.training_config, nullptr, /*allow_exceptions=*/false);
     KEEL_CHECK(!tc.is_discarded(), "load_model: training_config of ", pb, " is not valid JSON");
     model->compile(compile_options_from_training_config(tc, pb, model->output_names()));
   }
-  read_model_checkpoint(*model, path + "/variables/variables");
+  const std::string prefix = path + "/variables/variables";
+  const ModelCheckpointRead read = read_model_checkpoint(*model, prefix);
+  // The config and the variables were saved together: values the rebuilt model has no place for mean the
+  // two disagree, and loading the rest would silently drop those weights.
+  if (!read.unmatched.empty()) {
+    std::string all;
+    for (const std::string& key : read.unmatched) all += (all.empty() ? "" : ", ") + key;
+    KEEL_FAIL("load_model: ", prefix, " holds ", read.unmatched.size(), " layer value(s) that match nothing in the model '",
+              model->name(), "' of ", pb, ", first '", read.unmatched.front(), "' (all: ", all, ")");
+  }
   return model;
 }
 
