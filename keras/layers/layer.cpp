@@ -274,11 +274,9 @@ Variable Layer::make_weight(const std::string& full_name, const Shape& shape, co
     KEEL_CHECK(d >= 0, describe(), ": weight '", full_name, "' has an unknown dimension in ",
                shape_str_none(shape));
   }
-  int64_t bytes = 4;  // layer weights are float32
-  for (int64_t d : shape) {
-    KEEL_CHECK(!__builtin_mul_overflow(bytes, d, &bytes), describe(), ": weight '", full_name, "' ",
-               shape_str(shape), " has more bytes than int64 counts");
-  }
+  const int64_t bytes = weight_bytes(shape, 4);  // layer weights are float32
+  KEEL_CHECK(bytes != INT64_MAX, describe(), ": weight '", full_name, "' ", shape_str(shape),
+             " has more bytes than int64 counts");
   charge_weight_budget(describe(), full_name, shape, 4);
   Generator gen(mix_seed(seed_, weights_.size() + 1));
   try {

@@ -28,6 +28,10 @@ class WeightBudget {
   WeightBudget* outer_;
 };
 
+// The bytes of a weight of `shape` with elements of `element_size` bytes; INT64_MAX when they overflow int64
+// (or a dimension is unknown).
+int64_t weight_bytes(const Shape& shape, int64_t element_size);
+
 // Called by Layer before it creates a weight (`layer` as Layer::describe() words it); throws when the
 // innermost live budget of this thread cannot pay for shape x element_size bytes. No budget: no limit.
 void charge_weight_budget(const std::string& layer, const std::string& weight, const Shape& shape,
