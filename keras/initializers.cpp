@@ -191,7 +191,11 @@ InitializerPtr get(const std::string& name) {
   auto a = aliases().find(name);
   const std::string cls = a != aliases().end() ? a->second : name;
   auto f = factories().find(cls);
-  KEEL_CHECK(f != factories().end(), "Unknown initializer: '", name, "'");
+  if (f == factories().end()) {
+    std::string known;
+    for (const auto& [alias, c] : aliases()) known += (known.empty() ? "" : ", ") + alias;
+    KEEL_FAIL("unknown initializer '", name, "' (known: ", known, ", or a class name such as GlorotUniform)");
+  }
   return f->second(Json::object());
 }
 
@@ -205,7 +209,11 @@ InitializerPtr deserialize(const Json& config) {
              "initializer config must be a name or {\"class_name\", \"config\"}, got ", config.dump());
   const std::string cls = config["class_name"].get<std::string>();
   auto f = factories().find(cls);
-  KEEL_CHECK(f != factories().end(), "Unknown initializer: '", cls, "'");
+  if (f == factories().end()) {
+    std::string known;
+    for (const auto& [c, make] : factories()) known += (known.empty() ? "" : ", ") + c;
+    KEEL_FAIL("unknown initializer class '", cls, "' (known: ", known, ")");
+  }
   return f->second(config.contains("config") ? config["config"] : Json::object());
 }
 

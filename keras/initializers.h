@@ -160,7 +160,7 @@ class Orthogonal : public Initializer {
 };
 
 // By Keras name ("glorot_uniform", "he_normal", "zeros", "orthogonal", ...) or class name
-// ("GlorotUniform"). Unknown names throw: `Unknown initializer: 'foo'`.
+// ("GlorotUniform"). Unknown names throw, listing the known ones: `unknown initializer 'foo' (known: constant, ...)`.
 InitializerPtr get(const std::string& name);
 // {"class_name": ..., "config": ...}
 Json serialize(const Initializer& init);

@@ -220,7 +220,10 @@ Activation activation_from_name(const std::string& name) {
   if (name == "swish" || name == "silu") return Activation::swish;
   if (name == "gelu") return Activation::gelu;
   if (name == "exponential") return Activation::exponential;
-  KEEL_FAIL("unknown activation '", name, "'");
+  std::string known;
+  for (int a = 0; a <= static_cast<int>(Activation::exponential); ++a)
+    known += (a == 0 ? "" : ", ") + std::string(activation_name(static_cast<Activation>(a)));
+  KEEL_FAIL("unknown activation '", name, "' (known: ", known, ")");
 }
 
 const char* activation_name(Activation a) {

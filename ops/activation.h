@@ -13,7 +13,7 @@ namespace keel::ops {
 enum class Activation { linear, relu, sigmoid, tanh, softmax, elu, softplus, softsign, swish, gelu, exponential };
 
 // Keras names: "linear" (also "" and "none"), "relu", "sigmoid", "tanh", "softmax", "elu", "softplus",
-// "softsign", "swish" ("silu"), "gelu", "exponential". Unknown names throw, quoting the name.
+// "softsign", "swish" ("silu"), "gelu", "exponential". Unknown names throw, quoting the name and the known ones.
 Activation activation_from_name(const std::string& name);
 const char* activation_name(Activation a);
 

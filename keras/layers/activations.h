@@ -11,8 +11,10 @@
 namespace keel::keras::activations {
 
 // "linear" (also "" and "none"), "relu", "sigmoid", "tanh", "softmax", "elu", "softplus", "softsign",
-// "swish" (also "silu"), "gelu", "exponential". Unknown names throw: `Unknown activation function: 'foo'`.
-ops::Activation get(const std::string& name);
+// "swish" (also "silu"), "gelu", "exponential" (the names of ops::activation_from_name). Unknown names
+// throw, naming `who` (the layer, as Layer::describe() words it) when given and the known names:
+// `Dense 'dense': unknown activation 'foo' (known: linear, relu, ...)`.
+ops::Activation get(const std::string& name, const std::string& who = "");
 // The Keras name of an activation (what get_config() writes).
 std::string serialize(ops::Activation a);
 

@@ -39,7 +39,7 @@ int64_t conv_output_length(int64_t in, int64_t kernel, const std::string& paddin
 // ---- Conv2D
 
 Conv2D::Conv2D(const Conv2DOptions& o)
-    : LayerImpl<Conv2D>("Conv2D", o.base), opts_(o), activation_(activations::get(o.activation_)) {
+    : LayerImpl<Conv2D>("Conv2D", o.base), opts_(o), activation_(activations::get(o.activation_, describe())) {
   KEEL_CHECK(o.filters_ > 0 && o.kernel_h_ > 0 && o.kernel_w_ > 0 && o.stride_h_ > 0 && o.stride_w_ > 0 &&
                  o.dilation_h_ > 0 && o.dilation_w_ > 0,
              describe(), ": filters, kernel_size, strides and dilation_rate must be positive");

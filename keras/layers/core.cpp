@@ -20,7 +20,7 @@ Json shape_json(const Shape& s) {
 // ---- Dense
 
 Dense::Dense(const DenseOptions& o)
-    : LayerImpl<Dense>("Dense", o.base), opts_(o), activation_(activations::get(o.activation_)) {
+    : LayerImpl<Dense>("Dense", o.base), opts_(o), activation_(activations::get(o.activation_, describe())) {
   KEEL_CHECK(o.units_ > 0, describe(), ": units must be positive, got ", o.units_);
   input_spec_.min_ndim = 2;
 }
@@ -159,7 +159,7 @@ Json Reshape::get_config() const {
 // ---- Activation
 
 Activation::Activation(const ActivationOptions& o)
-    : LayerImpl<Activation>("Activation", o.base), activation_(activations::get(o.activation_)) {}
+    : LayerImpl<Activation>("Activation", o.base), activation_(activations::get(o.activation_, describe())) {}
 
 Tensor Activation::call(const Tensor& x, bool) { return ops::activate(x, activation_); }
 

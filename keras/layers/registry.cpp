@@ -28,7 +28,13 @@ std::pair<int64_t, int64_t> pair_of(const Json& c, const char* key, int64_t fall
   return {v[0].get<int64_t>(), v[1].get<int64_t>()};
 }
 InitializerPtr init_of(const Json& c, const char* key, InitializerPtr fallback) {
-  return c.contains(key) && !c[key].is_null() ? initializers::deserialize(c[key]) : fallback;
+  if (!c.contains(key) || c[key].is_null()) return fallback;
+  try {
+    return initializers::deserialize(c[key]);
+  } catch (const Error& e) {
+    const std::string name = c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>() : "";
+    KEEL_FAIL("layer '", name, "' ", key, ": ", e.what());
+  }
 }
 std::string activation_of(const Json& c) {
   if (!c.contains("activation") || c["activation"].is_null()) return "linear";

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "keel/keras/layers/layers.h"
 
@@ -158,18 +159,41 @@ TEST(KerasInitializers, ConfigsAndErrors) {
                 ->get_config()
                 .dump(),
             R"({"minval":-1.0,"maxval":1.0,"seed":7})");
-  try {
-    initializers::get("glorot_unifrom");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "Unknown initializer: 'glorot_unifrom'");
-  }
-  try {
-    layers::Dense(3, "rleu");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "Unknown activation function: 'rleu'");
-  }
+  const std::string known_activations =
+      "(known: linear, relu, sigmoid, tanh, softmax, elu, softplus, softsign, swish, gelu, exponential)";
+  const std::string known_initializers =
+      "(known: constant, glorot_normal, glorot_uniform, he_normal, he_uniform, lecun_normal, lecun_uniform, "
+      "normal, one, ones, orthogonal, random_normal, random_uniform, truncated_normal, uniform, variance_scaling, "
+      "zero, zeros, or a class name such as GlorotUniform)";
+  auto error_of = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(error_of([] { initializers::get("glorot_unifrom"); }),
+            "unknown initializer 'glorot_unifrom' " + known_initializers);
+  // The layer is named: by the C++ API and in a config.
+  backend::NameScope scope;
+  EXPECT_EQ(error_of([] { layers::Dense(DenseOptions(3).name("out").activation("rleu")); }),
+            "Dense 'out': unknown activation 'rleu' " + known_activations);
+  EXPECT_EQ(error_of([] { layers::Conv2D(Conv2DOptions(4, 3).activation("rleu")); }),
+            "Conv2D 'conv2d': unknown activation 'rleu' " + known_activations);
+  EXPECT_EQ(error_of([] {
+              model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+                  {"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "rleu"}}]}})");
+            }),
+            "Dense 'd': unknown activation 'rleu' " + known_activations);
+  EXPECT_EQ(error_of([] {
+              model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+                  {"class_name": "Dense", "config": {"name": "d", "units": 2,
+                   "kernel_initializer": {"class_name": "GlorotUnifrom", "config": {}}}}]}})");
+            }),
+            "layer 'd' kernel_initializer: unknown initializer class 'GlorotUnifrom' (known: Constant, GlorotNormal, "
+            "GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform, Ones, Orthogonal, RandomNormal, "
+            "RandomUniform, TruncatedNormal, VarianceScaling, Zeros)");
 }
 
 TEST(KerasInitializers, GlobalSeedMakesWeightsReproducible) {

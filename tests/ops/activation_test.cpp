@@ -110,7 +110,8 @@ TEST(Activation, EluAlphaAndErrors) {
   for (double v : values(x)) want.push_back(v > 0 ? v : 0.3 * (std::exp(v) - 1));
   expect_near(ops::elu(x, 0.3), want, 1e-14);
   expect_grad_ok([](const std::vector<Tensor>& in) { return ops::elu(in[0], 0.3); }, {x}, "elu");
-  EXPECT_EQ(error_of([] { ops::activation_from_name("relux"); }), "unknown activation 'relux'");
+  EXPECT_EQ(error_of([] { ops::activation_from_name("relux"); }), "unknown activation 'relux' (known: linear, relu, sigmoid, tanh, softmax, elu, softplus, softsign, swish, "
+            "gelu, exponential)");
   EXPECT_EQ(ops::activation_from_name(""), ops::Activation::linear);
   EXPECT_EQ(ops::activation_from_name("silu"), ops::Activation::swish);
   EXPECT_EQ(error_of([] { ops::softmax(Tensor::zeros({2, 3}), 2); }), "softmax: axis 2 is out of range for rank 2");
