@@ -30,6 +30,29 @@ Optimizer& compiled_optimizer(const Model& model, const char* what) {
   return *model.optimizer();
 }
 
+// The optimizer state a file holds must be whole: the iteration count whenever there are slots, and
+// every slot of the optimizer for each variable that has any (keel writes a variable's slots together and
+// skips only variables that never had any, Keras writes all). A file with a slot dropped would otherwise
+// resume with that slot fresh beside the restored others, and with no iterations Adam's bias correction
+// would start over on restored moments.
+void check_complete(const Optimizer& opt, const std::map<std::string, std::vector<std::string>>& slots_by_variable,
+                    const std::string& file) {
+  const auto all = opt.slot_names();
+  for (const auto& [variable, slots] : slots_by_variable) {
+    if (variable.empty()) continue;  // the iteration count
+    KEEL_CHECK(slots_by_variable.count(""), "load_model: optimizer_weights of ", file, " hold slots (of '", variable,
+               "', ...) but no iteration count for ", opt.class_name(), " '", opt.name(), "'");
+    for (const std::string& want : all) {
+      if (std::find(slots.begin(), slots.end(), want) != slots.end()) continue;
+      std::string have;
+      for (const auto& x : slots) have += (have.empty() ? "'" : ", '") + x + "'";
+      KEEL_FAIL("load_model: optimizer_weights of ", file, " hold slot ", have, " of '", variable, "' but not '",
+                want, "': ", opt.class_name(), " '", opt.name(), "' keeps every one of its slots for a variable it "
+                "updates, and restoring part of them would resume from a mixed state");
+    }
+  }
+}
+
 }  // namespace
 
 NamedTensors optimizer_h5_weights(const Model& model) {
@@ -83,6 +106,7 @@ size_t load_optimizer_h5_weights(Model& model, const NamedTensors& stored, const
     const Tensor* value;
   };
   std::vector<Assignment> plan;
+  std::map<std::string, std::vector<std::string>> slots_by_variable;  // "" for the iteration count
   for (size_t i = 0; i < stored.size(); ++i) {
     const OptimizerWeightName& n = parsed.names[i];
     const Tensor& value = stored[i].second;
@@ -93,6 +117,7 @@ size_t load_optimizer_h5_weights(Model& model, const NamedTensors& stored, const
                  type_str(it.shape(), it.dtype()), ", file has ", type_str(value.shape(), value.dtype()),
                  " (file ", file, ")");
       plan.push_back({it, Variable(), "", &value});
+      slots_by_variable[""];
       continue;
     }
     KEEL_CHECK(n.kind == Kind::slot, "load_model: optimizer weight '", stored[i].first,
@@ -114,7 +139,9 @@ size_t load_optimizer_h5_weights(Model& model, const NamedTensors& stored, const
                type_str(var.shape(), var.dtype()), ", file has ", type_str(value.shape(), value.dtype()), " (file ",
                file, ")");
     plan.push_back({opt.get_slot(var, slot), var, slot, &value});
+    slots_by_variable[var.name()].push_back(slot);
   }
+  check_complete(opt, slots_by_variable, file);
   for (Assignment& a : plan) {
     NoGradGuard no_grad;
     if (!a.target.defined()) a.target = opt.create_slot_for_restore(a.original, a.slot);

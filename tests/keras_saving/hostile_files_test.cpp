@@ -2,6 +2,7 @@
 // file, never a silent partial load or a stack overflow.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -73,6 +74,49 @@ TEST(KerasHostileFiles, DeeplyNestedTrainingConfigIsAnError) {
   const std::string e = test::error_of([&] { load_model(h5); });
   EXPECT_EQ(e.rfind("load_model: training_config of " + h5 + ": JSON nests deeper than 512 levels (at byte ", 0), 0u)
       << e.substr(0, 300);
+}
+
+// An .h5 whose optimizer_weights lost one slot (or the iteration count) restored the rest and left that
+// slot fresh: training resumed from a mixed optimizer state without a word.
+TEST(KerasHostileFiles, PartialOptimizerStateInAnH5IsAnError) {
+  ScratchDir dir;
+  auto model = three_dense();
+  model->compile(CompileOptions().optimizer("adam").loss("mse"));
+  const Tensor x = Tensor::full({8, 4}, 0.5f), y = Tensor::full({8, 4}, 0.25f);
+  model->fit(x, y, FitOptions().epochs(1).verbose(0));
+  const std::string h5 = dir.path("m.h5");
+  save_model(*model, h5);
+  const KerasH5File saved = read_keras_h5(h5);
+  std::vector<std::string> names;
+  for (const auto& w : saved.optimizer_weights) names.push_back(w.first);
+  ASSERT_EQ(names.size(), 13u);  // iterations, then the six variables' m, then their v
+  ASSERT_EQ(names.front(), "Adam/iter:0");
+  ASSERT_EQ(names.back(), "Adam/c/bias/v:0");
+  EXPECT_NO_THROW(load_model(h5));
+
+  KerasH5File f = saved;
+  f.optimizer_weights.pop_back();
+  write_keras_h5_model(h5, f);
+  EXPECT_EQ(test::error_of([&] { load_model(h5); }),
+            "load_model: optimizer_weights of " + h5 + " hold slot 'm' of 'c/bias' but not 'v': Adam 'Adam' keeps "
+            "every one of its slots for a variable it updates, and restoring part of them would resume from a "
+            "mixed state");
+
+  f = saved;
+  f.optimizer_weights.erase(f.optimizer_weights.begin());
+  write_keras_h5_model(h5, f);
+  EXPECT_EQ(test::error_of([&] { load_model(h5); }),
+            "load_model: optimizer_weights of " + h5 + " hold slots (of 'a/bias', ...) but no iteration count for "
+            "Adam 'Adam'");
+
+  // All slots of one variable left out is what keel writes for a variable that never had a gradient.
+  f = saved;
+  auto& w = f.optimizer_weights;
+  w.erase(std::remove_if(w.begin(), w.end(), [](const auto& e) { return e.first.rfind("Adam/c/bias/", 0) == 0; }),
+          w.end());
+  ASSERT_EQ(f.optimizer_weights.size(), 11u);
+  write_keras_h5_model(h5, f);
+  EXPECT_NO_THROW(load_model(h5));
 }
 
 }  // namespace keel::keras
