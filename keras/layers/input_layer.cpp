@@ -37,7 +37,7 @@ LayerArgs input_args(const std::string& name) {
 
 InputLayer::InputLayer(const Shape& batch_input_shape, DType dtype, const std::string& name)
     : LayerImpl<InputLayer>("InputLayer", input_args(name)), dtype_(dtype) {
-  batch_input_shape_ = batch_input_shape;
+  set_batch_input_shape(batch_input_shape);
   maybe_build(batch_input_shape);
 }
 

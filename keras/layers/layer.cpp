@@ -41,8 +41,16 @@ Layer::Layer(std::string class_name, const LayerArgs& args)
   if (args.input_shape) {
     Shape s{args.batch_size ? *args.batch_size : -1};
     s.insert(s.end(), args.input_shape->begin(), args.input_shape->end());
-    batch_input_shape_ = s;
+    set_batch_input_shape(s);
   }
+}
+
+void Layer::set_batch_input_shape(const Shape& s) {
+  for (int64_t d : s) {
+    KEEL_CHECK(d >= -1, describe(), ": invalid input shape ", shape_str(s),
+               ": a dimension is a size (>= 0) or None (-1)");
+  }
+  batch_input_shape_ = s;
 }
 
 Layer::Layer(Layer&& o)

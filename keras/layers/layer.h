@@ -148,6 +148,9 @@ class Layer : public Trackable {
   const std::vector<LayerNode>& inbound_nodes() const { return nodes_; }
 
  protected:
+  // Sets the batch input shape this layer was declared with ([batch, dims...], -1 for None); a dimension
+  // below -1 is an error naming the layer and the shape.
+  void set_batch_input_shape(const Shape& s);
   // A variable `full_name` drawn from this layer's generator for weight number k (not tracked).
   Variable make_weight(const std::string& full_name, const Shape& shape, const InitializerPtr& init,
                        bool trainable);

@@ -54,6 +54,14 @@ struct Pair {
 std::string mismatch(const Layer& layer, const H5LayerWeights& stored, const std::string& file) {
   const auto vars = layer.legacy_weights();  // Keras's HDF5 order: trainable, then non-trainable
   std::ostringstream os;
+  if (!layer.built() && !stored.weights.empty()) {
+    std::vector<std::string> theirs;
+    for (const auto& w : stored.weights) theirs.push_back(w.first);
+    os << "load_weights: layer '" << layer.name() << "' is not built, so it has no weights yet for file layer '"
+       << stored.layer_name << "' " << list_str(theirs)
+       << " (build the model or call it once before loading weights) (file " << file << ")";
+    return os.str();
+  }
   if (vars.size() != stored.weights.size()) {
     std::vector<std::string> mine, theirs;
     for (const auto& v : vars) mine.push_back(short_name(v.name()));

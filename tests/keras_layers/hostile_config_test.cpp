@@ -92,6 +92,21 @@ TEST(KerasHostileConfig, ShapeProductsPastInt64AreErrorsNamingTheLayer) {
             "Reshape 'r': the element count of target_shape [4294967296,4294967296,-1] overflows int64");
 }
 
+// A dimension below -1 was read as None.
+TEST(KerasHostileConfig, NegativeInputDimensionsAreErrors) {
+  backend::NameScope scope;
+  EXPECT_EQ(error_of(sequential("-6", R"({"class_name": "Dense", "config": {"name": "d", "units": 4}})")),
+            "InputLayer 'in': invalid input shape [-1,-6]: a dimension is a size (>= 0) or None (-1)");
+  try {
+    layers::Dense(DenseOptions(4).name("d2").input_shape({-6}));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "Dense 'd2': invalid input shape [-1,-6]: a dimension is a size (>= 0) or None (-1)");
+  }
+  EXPECT_EQ(error_of(sequential("null", R"({"class_name": "Dense", "config": {"name": "d", "units": 4}})")),
+            "Dense 'd': the last dimension of the input must be known, got [None,None]");
+}
+
 TEST(KerasHostileConfig, WeightsPastInt64AreErrorsNamingTheLayer) {
   backend::NameScope scope;
   EXPECT_EQ(error_of(sequential("4611686018427387904", R"({"class_name": "Dense", "config": {"name": "d", "units": 4}})")),

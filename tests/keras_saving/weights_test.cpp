@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "keel/checkpoint/bundle.h"
 #include "keel/checkpoint/checkpoint_state.h"
@@ -211,6 +212,26 @@ TEST(KerasWeights, DtypeAndWeightCountMismatchesAreErrors) {
   }
 }
 
+// Both formats create the directory they save into (the .h5 path reported HDF5's error on its temporary).
+TEST(KerasWeights, SavesCreateTheirDirectoryInBothFormats) {
+  ScratchDir dir;
+  Sequential a({layers::Dense(DenseOptions(4).input_shape({6})), layers::Dense(2)});
+  Sequential b({layers::Dense(DenseOptions(4).input_shape({6})), layers::Dense(2)});
+  save_weights(a, dir.path("new/sub/w.h5"));
+  save_weights(a, dir.path("other/sub/ck"));
+  EXPECT_EQ(load_weights(b, dir.path("new/sub/w.h5")).weights_loaded, 4u);
+  EXPECT_EQ(load_weights(b, dir.path("other/sub/ck")).weights_loaded, 4u);
+  EXPECT_TRUE(a(batch()).equal(b(batch())));
+  std::ofstream(dir.path("file")) << "x";
+  try {
+    save_weights(a, dir.path("file/w.h5"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("atomic write: cannot create directory " + dir.path("file") + " for " +
+                                              dir.path("file/w.h5") + ": ", 0), 0u) << e.what();
+  }
+}
+
 TEST(KerasWeights, ModelsNotOwnedBySharedPtrAndUnbuiltModels) {
   ScratchDir dir;
   Sequential a({layers::Dense(DenseOptions(4).input_shape({6})), layers::Dense(2)});
@@ -225,6 +246,19 @@ TEST(KerasWeights, ModelsNotOwnedBySharedPtrAndUnbuiltModels) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("is not built"), std::string::npos) << e.what();
+  }
+  // By name, the layer that is not built is named (it used to be "has 0 weights []").
+  const std::string first = a.layers()[0]->name(), second = a.layers()[1]->name();
+  Sequential named({layers::Dense(DenseOptions(4).name(first)), layers::Dense(DenseOptions(2).name(second))});
+  LoadWeightsOptions by_name;
+  by_name.by_name = true;
+  try {
+    load_weights(named, dir.path("w.h5"), by_name);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "load_weights: layer '" + first + "' is not built, so it has no weights yet for "
+              "file layer '" + first + "' [" + first + "/kernel:0, " + first + "/bias:0] (build the model or call it "
+              "once before loading weights) (file " + dir.path("w.h5") + ")");
   }
   // A checkpoint waits for the weights of an unbuilt model, as in tf.keras, and fills them as it builds.
   const LoadWeightsResult r = load_weights(unbuilt, dir.path("ck"));

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "keel/graph/error.h"
 #include "keel/keras/saving/temp_path.h"
@@ -32,6 +33,11 @@ std::string directory_of(const std::string& path) {
 
 void atomic_write(const std::string& path, const std::function<void(const std::string& tmp)>& write) {
   KEEL_CHECK(!path.empty() && path.back() != '/', "atomic write: invalid path '", path, "'");
+  // As a checkpoint's BundleWriter does: a missing directory is created, not reported on the temporary.
+  const std::string dir = directory_of(path);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  KEEL_CHECK(!ec, "atomic write: cannot create directory ", dir, " for ", path, ": ", ec.message());
   keras::remove_stale_temporaries(path);
   const std::string tmp = keras::temp_sibling(path);
   try {
