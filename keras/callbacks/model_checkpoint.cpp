@@ -116,9 +116,7 @@ void ModelCheckpoint::maybe_save(int epoch, int64_t batch, const Logs& logs) {
   }
   const std::optional<double> current = logs.get(monitor);
   if (!current) {
-    if (!warned_missing_monitor_)
-      out() << "WARNING: Can save best model only with " << monitor << " available, skipping.\n";
-    warned_missing_monitor_ = true;
+    out() << "WARNING: Can save best model only with " << monitor << " available, skipping.\n";
     return;
   }
   const bool improved = maximize_ ? *current > best_ : *current < best_;

@@ -21,8 +21,8 @@
 // batches, counted across epochs as Keras does (then `period` is ignored). save_best_only saves only
 // when `monitor` (from the epoch's or the batch's logs) improves on the best so far (mode "min",
 // "max", or "auto": max when the name contains "acc" or starts with "fmeasure", as Keras); a monitor
-// missing from the logs prints Keras's warning once ("Can save best model only with val_loss
-// available, skipping.").
+// missing from the logs prints Keras's warning at each save it skips, as tf.keras 2.11-2.15's
+// logging.warning ("Can save best model only with val_loss available, skipping.").
 //
 // verbose 1 prints Keras's messages exactly ("\nEpoch 1: saving model to training/cp-0001.ckpt\n",
 // "\nEpoch 2: val_loss improved from 0.51234 to 0.43210, saving model to ...\n",
@@ -105,7 +105,6 @@ class ModelCheckpoint : public Callback {
   int64_t last_batch_seen_ = 0;
   int current_epoch_ = 0;
   std::vector<std::string> kept_;
-  bool warned_missing_monitor_ = false;
 };
 
 }  // namespace keel::keras
