@@ -232,7 +232,7 @@ struct EvaluateOptions {
 
 struct PredictOptions {
   KEEL_TRAIN_ARG(PredictOptions, int64_t, batch_size, 32)
-  KEEL_TRAIN_ARG(PredictOptions, int, verbose, 0)
+  KEEL_TRAIN_ARG(PredictOptions, int, verbose, 1)  // Keras 2.11-2.15: "auto", which is 1
   KEEL_TRAIN_ARG(PredictOptions, int64_t, steps, 0)  // 0: every batch
   KEEL_TRAIN_ARG(PredictOptions, std::vector<std::shared_ptr<Callback>>, callbacks, {})
   KEEL_TRAIN_ARG(PredictOptions, ProgbarOptions, progbar, ProgbarOptions())

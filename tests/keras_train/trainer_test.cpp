@@ -228,6 +228,21 @@ TEST(Trainer, PredictEvaluateAndBatchMethods) {
   EXPECT_EQ(trainer.optimizer()->iterations_value(), 1);
 }
 
+TEST(Trainer, PredictDrawsKerasBarByDefault) {
+  // Keras 2.11-2.15: predict(verbose="auto") is 1, one bar over the predict steps.
+  auto [x, y] = line_data(7);
+  Linear model;
+  Trainer trainer(model.trainable());
+  std::ostringstream os;
+  double t = 0;
+  trainer.predict(x, PredictOptions().batch_size(3).progbar(
+                         ProgbarOptions().out(&os).clock([&t] { return t += 0.5; }).is_terminal([] { return false; })));
+  const std::string s = os.str();
+  EXPECT_EQ(s.rfind("3/3 [==============================] - ", 0), 0u) << s;
+  EXPECT_EQ(s.substr(s.size() - 6), "/step\n") << s;
+  EXPECT_EQ(std::count(s.begin(), s.end(), '\n'), 1) << s;
+}
+
 TEST(Trainer, Errors) {
   auto [x, y] = line_data(4);
   Linear model;
