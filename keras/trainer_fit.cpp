@@ -2,6 +2,7 @@
 // the batch methods are trainer.cpp, the rows of a batch trainer_rows.cpp).
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <optional>
 
 #include "keel/graph/error.h"
@@ -69,7 +70,12 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
   apply_class_weight(train, options.class_weight(), "fit");
   const int64_t n = train.samples();
   KEEL_CHECK(n > 0, "fit: no training samples");
-  const int64_t steps = detail::batch_count(n, bs, options.steps_per_epoch());
+  // Keras's array data are one stream of batches: (epochs - initial_epoch) passes over the samples,
+  // each pass in its own order; an epoch takes the next steps_per_epoch batches of it (by default one
+  // pass), so a shorter epoch leaves the rest of the pass to the next one and a longer one runs into
+  // the next pass. When the stream runs out, training stops after that epoch, with Keras's warning.
+  const int64_t pass_batches = detail::batch_count(n, bs, 0);
+  const int64_t steps = options.steps_per_epoch() > 0 ? options.steps_per_epoch() : pass_batches;
 
   CallbackList callbacks(options.callbacks());
   bool has_progbar = false;
@@ -92,18 +98,38 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
   callbacks.set_params({options.epochs(), steps, options.verbose()});
 
   callbacks.on_train_begin();  // may restore `state` (BackupAndRestore)
+  // The stream starts at initial_epoch (or at the restored epoch, were that earlier).
+  const int stream_start = std::min(options.initial_epoch(), state.epoch());
+  const int64_t stream_batches = static_cast<int64_t>(std::max(0, options.epochs() - stream_start)) * pass_batches;
   Logs training_logs;
+  bool out_of_data = false;
+  int64_t perm_pass = -1;
+  std::vector<int64_t> perm;
   for (int epoch = state.epoch(); epoch < options.epochs(); ++epoch) {
     const int64_t first_step = state.step();  // > 0: resuming inside this epoch, metrics restored
     if (first_step == 0) reset_metrics();
     callbacks.on_epoch_begin(epoch);
-    // One permutation for every array: each batch keeps its samples' inputs, targets and weights together.
-    const std::vector<int64_t> perm = options.shuffle() ? detail::epoch_permutation(n, state.shuffle_seed(), epoch)
-                                                        : std::vector<int64_t>();
     Logs logs = current_logs();
     for (int64_t step = first_step; step < steps; ++step) {
+      const int64_t batch = static_cast<int64_t>(epoch - stream_start) * steps + step;  // in the stream
+      if (batch >= stream_batches) {
+        std::ostream& out = options.progbar().out() ? *options.progbar().out() : std::cout;
+        out << "WARNING: Your input ran out of data; interrupting training. Make sure that your dataset or "
+               "generator can generate at least `steps_per_epoch * epochs` batches (in this case, "
+            << (options.epochs() - stream_start) * steps
+            << " batches). You may need to use the repeat() function when building your dataset.\n";
+        out_of_data = true;
+        break;
+      }
+      // Pass p is in the order of epoch stream_start + p (without steps_per_epoch, pass p is that epoch).
+      // One permutation for every array: each batch keeps its samples' inputs, targets and weights together.
+      const int64_t pass = batch / pass_batches;
+      if (options.shuffle() && pass != perm_pass) {
+        perm = detail::epoch_permutation(n, state.shuffle_seed(), stream_start + static_cast<int>(pass));
+        perm_pass = pass;
+      }
       callbacks.on_train_batch_begin(step);
-      const int64_t begin = step * bs, end = std::min(n, begin + bs);
+      const int64_t begin = (batch % pass_batches) * bs, end = std::min(n, begin + bs);
       logs = train_step(train.rows(perm, begin, end));
       state.at(epoch, step + 1);
       callbacks.on_train_batch_end(step, logs);
@@ -117,7 +143,7 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
     state.at(epoch + 1, 0);
     callbacks.on_epoch_end(epoch, epoch_logs);
     training_logs = epoch_logs;
-    if (control_.stop_training) break;
+    if (control_.stop_training || out_of_data) break;
   }
   callbacks.on_train_end(training_logs);
   return callbacks.history();

@@ -167,7 +167,7 @@ struct FitOptions {
   KEEL_TRAIN_ARG(FitOptions, double, validation_split, 0.0)  // the last fraction of the samples, as Keras
   KEEL_TRAIN_ARG(FitOptions, bool, shuffle, true)
   KEEL_TRAIN_ARG(FitOptions, int, initial_epoch, 0)
-  KEEL_TRAIN_ARG(FitOptions, int64_t, steps_per_epoch, 0)  // 0: every batch of the data
+  KEEL_TRAIN_ARG(FitOptions, int64_t, steps_per_epoch, 0)  // 0: one pass; else the next N batches of the data's stream, as Keras
   KEEL_TRAIN_ARG(FitOptions, std::optional<uint64_t>, seed, std::nullopt)  // shuffling generator's seed
   KEEL_TRAIN_ARG(FitOptions, ProgbarOptions, progbar, ProgbarOptions())    // where and how to draw
   // One weight per sample ([N] or [N, 1]): one array for every output, or a list / by_name map, one per

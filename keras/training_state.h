@@ -5,6 +5,7 @@
 //   const TrainingState& s = *control()->state;
 //   s.epoch(), s.step();     // the next batch fit runs: batch `step` of epoch `epoch`
 //   s.shuffle_seed();        // epoch e's order is detail::epoch_permutation(samples, seed, e)
+//                            // (with steps_per_epoch: each pass over the data's, keras/trainer_fit.cpp)
 //
 // The loop calls begin() before on_train_begin (so that a callback may restore a saved state there),
 // at(epoch, step + 1) after each batch and at(epoch + 1, 0) once the epoch's validation is done,

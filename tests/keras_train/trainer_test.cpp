@@ -150,6 +150,56 @@ TEST(Trainer, ShufflingIsSeededPerEpoch) {
   EXPECT_TRUE(c.b.value().equal(d.b.value()));
 }
 
+// Keras's array data are one stream of (epochs - initial_epoch) passes over the samples: an epoch of
+// steps_per_epoch batches continues where the previous epoch stopped, across passes, and training stops
+// with Keras's warning when the stream runs out (tf.keras TensorLikeDataAdapter never recreates its
+// iterator; DataHandler.catch_stop_iteration).
+TEST(Trainer, StepsPerEpochContinuesTheDataStreamAcrossEpochs) {
+  auto [x, y] = line_data(7);  // batches of 2: rows [0,2) [2,4) [4,6) [6,7), 4 per pass
+  auto rows = [&](int64_t b, int64_t e) { return keras::detail::take_rows(x, b, e).to_vector<float>(); };
+  {
+    Linear model;
+    Trainer trainer(model.trainable());
+    trainer.compile(CompileOptions().optimizer("sgd").loss("mse"));
+    auto history = trainer.fit(x, y, FitOptions().batch_size(2).epochs(2).steps_per_epoch(3).shuffle(false).verbose(0));
+    ASSERT_EQ(model.seen.size(), 6u);
+    const std::vector<std::vector<float>> want{rows(0, 2), rows(2, 4), rows(4, 6), rows(6, 7), rows(0, 2), rows(2, 4)};
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(model.seen[i].to_vector<float>(), want[i]) << "batch " << i;
+    EXPECT_EQ(history->epoch(), (std::vector<int>{0, 1}));
+  }
+  {
+    // 2 epochs of 5 steps need 10 batches of a stream of 8: the second epoch stops after 3.
+    Linear model;
+    Trainer trainer(model.trainable());
+    trainer.compile(CompileOptions().optimizer("sgd").loss("mse"));
+    std::ostringstream os;
+    auto history = trainer.fit(x, y, FitOptions().batch_size(2).epochs(3).initial_epoch(1).steps_per_epoch(5)
+                                         .shuffle(false).verbose(0).progbar(ProgbarOptions().out(&os)));
+    EXPECT_EQ(model.seen.size(), 8u);
+    EXPECT_EQ(model.seen.back().to_vector<float>(), rows(6, 7));
+    EXPECT_EQ(history->epoch(), (std::vector<int>{1, 2}));
+    EXPECT_EQ(os.str(), "WARNING: Your input ran out of data; interrupting training. Make sure that your dataset or "
+                        "generator can generate at least `steps_per_epoch * epochs` batches (in this case, 10 "
+                        "batches). You may need to use the repeat() function when building your dataset.\n");
+  }
+  {
+    // Shuffled: two epochs of half a pass each see every sample once, in one order.
+    auto [x8, y8] = line_data(8);
+    Linear model;
+    Trainer trainer(model.trainable());
+    trainer.compile(CompileOptions().optimizer("sgd").loss("mse"));
+    trainer.fit(x8, y8, FitOptions().batch_size(2).epochs(2).steps_per_epoch(2).seed(3).verbose(0));
+    ASSERT_EQ(model.seen.size(), 4u);
+    std::vector<float> all;
+    for (const Tensor& t : model.seen) {
+      const auto v = t.to_vector<float>();
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(all, x8.to_vector<float>());
+  }
+}
+
 // A shuffled batch copies its rows on every thread once it is large (256 KB); each thread count gives
 // the rows a plain loop picks, the last rows of the batch (no row to prefetch past them) included.
 TEST(Trainer, GatheredRowsAreTheIndexedRowsOnAnyThreadCount) {
