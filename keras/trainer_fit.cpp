@@ -49,6 +49,10 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
   KEEL_CHECK(bs > 0, "fit: batch_size must be positive, got ", bs);
   KEEL_CHECK(options.epochs() >= 0 && options.initial_epoch() >= 0, "fit: epochs (", options.epochs(),
              ") and initial_epoch (", options.initial_epoch(), ") must not be negative");
+  KEEL_CHECK(options.validation_freq() >= 1, "fit: validation_freq must be at least 1, got ", options.validation_freq());
+  KEEL_CHECK(options.validation_batch_size() >= 0 && options.validation_steps() >= 0, "fit: validation_batch_size (",
+             options.validation_batch_size(), ") and validation_steps (", options.validation_steps(),
+             ") must not be negative");
   const double split = options.validation_split();
   KEEL_CHECK(split >= 0 && split < 1, "fit: validation_split must be in [0, 1), got ", split);
 
@@ -136,8 +140,9 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
       if (control_.stop_training) break;
     }
     Logs epoch_logs = logs;
-    if (val) {
-      const Logs val_logs = run_evaluation(*val, bs, 0, callbacks);
+    if (val && (epoch + 1) % options.validation_freq() == 0) {  // Keras's _should_eval: 1-based epochs
+      const int64_t val_bs = options.validation_batch_size() > 0 ? options.validation_batch_size() : bs;
+      const Logs val_logs = run_evaluation(*val, val_bs, options.validation_steps(), callbacks);
       for (const auto& [k, v] : val_logs) epoch_logs.set("val_" + k, v);
     }
     state.at(epoch + 1, 0);

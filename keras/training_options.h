@@ -165,6 +165,9 @@ struct FitOptions {
   KEEL_TRAIN_ARG(FitOptions, int, verbose, 1)  // 0 silent, 1 progress bar, 2 one line per epoch
   KEEL_TRAIN_ARG(FitOptions, std::vector<std::shared_ptr<Callback>>, callbacks, {})
   KEEL_TRAIN_ARG(FitOptions, double, validation_split, 0.0)  // the last fraction of the samples, as Keras
+  KEEL_TRAIN_ARG(FitOptions, int, validation_freq, 1)          // validate after epochs N, 2N, ... (1-based)
+  KEEL_TRAIN_ARG(FitOptions, int64_t, validation_batch_size, 0)  // 0: batch_size
+  KEEL_TRAIN_ARG(FitOptions, int64_t, validation_steps, 0)       // 0: every batch of the validation data
   KEEL_TRAIN_ARG(FitOptions, bool, shuffle, true)
   KEEL_TRAIN_ARG(FitOptions, int, initial_epoch, 0)
   KEEL_TRAIN_ARG(FitOptions, int64_t, steps_per_epoch, 0)  // 0: one pass; else the next N batches of the data's stream, as Keras

@@ -121,6 +121,40 @@ TEST(Trainer, ValidationSplitTakesTheLastSamplesAndCallbacksRunInKerasOrder) {
   EXPECT_EQ(eval.at("mae"), history->at("val_mae")[1]);
 }
 
+// Keras's validation_freq (validate when the 1-based epoch is a multiple of it), validation_batch_size
+// (default batch_size) and validation_steps.
+TEST(Trainer, ValidationFreqBatchSizeAndSteps) {
+  auto [x, y] = line_data(10);
+  Linear model;
+  Trainer trainer(model.trainable());
+  trainer.compile(CompileOptions().optimizer("sgd").loss("mse"));
+  auto rec = std::make_shared<Recorder>();
+  auto history = trainer.fit(x, y, FitOptions().batch_size(8).epochs(4).validation_split(0.2).validation_freq(2)
+                                       .validation_batch_size(1).verbose(0).callback(rec).seed(5));
+  std::vector<std::string> epoch_ends, test_batches;
+  for (const auto& c : rec->calls) {
+    if (c.rfind("epoch_end", 0) == 0) epoch_ends.push_back(c);
+    if (c.rfind("test_batch_end", 0) == 0) test_batches.push_back(c);
+  }
+  EXPECT_EQ(epoch_ends, (std::vector<std::string>{"epoch_end 0 loss", "epoch_end 1 loss val_loss", "epoch_end 2 loss",
+                                                  "epoch_end 3 loss val_loss"}));
+  EXPECT_EQ(test_batches, (std::vector<std::string>{"test_batch_end 0", "test_batch_end 1", "test_batch_end 0",
+                                                    "test_batch_end 1"}));
+  EXPECT_EQ(history->at("loss").size(), 4u);
+  EXPECT_EQ(history->at("val_loss").size(), 2u);
+  rec->calls.clear();
+  trainer.fit(x, y, FitOptions().batch_size(8).epochs(1).validation_split(0.2).validation_batch_size(1)
+                        .validation_steps(1).verbose(0).callback(rec).seed(5));
+  EXPECT_EQ(std::count(rec->calls.begin(), rec->calls.end(), "test_batch_end 0"), 1);
+  EXPECT_EQ(std::count(rec->calls.begin(), rec->calls.end(), "test_batch_end 1"), 0);
+  try {
+    trainer.fit(x, y, FitOptions().validation_freq(0).verbose(0));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "fit: validation_freq must be at least 1, got 0");
+  }
+}
+
 TEST(Trainer, ShufflingIsSeededPerEpoch) {
   EXPECT_EQ(keras::detail::epoch_permutation(10, 42, 3), keras::detail::epoch_permutation(10, 42, 3));
   EXPECT_NE(keras::detail::epoch_permutation(10, 42, 3), keras::detail::epoch_permutation(10, 42, 4));

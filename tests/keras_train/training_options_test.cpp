@@ -16,6 +16,9 @@ TEST(TrainingOptions, FitDefaultsAreKeras) {
   EXPECT_EQ(f.verbose(), 1);
   EXPECT_TRUE(f.callbacks().empty());
   EXPECT_EQ(f.validation_split(), 0.0);
+  EXPECT_EQ(f.validation_freq(), 1);
+  EXPECT_EQ(f.validation_batch_size(), 0);  // Keras's None: batch_size
+  EXPECT_EQ(f.validation_steps(), 0);       // Keras's None: all of the validation data
   EXPECT_FALSE(f.validation_data());
   EXPECT_TRUE(f.shuffle());
   EXPECT_EQ(f.initial_epoch(), 0);
