@@ -99,7 +99,7 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
   } unshare{control_};
   callbacks.set_control(&control_);
   callbacks.set_model(model_.model);
-  callbacks.set_params({options.epochs(), steps, options.verbose()});
+  callbacks.set_params({options.epochs(), steps, options.verbose(), val.has_value()});
 
   callbacks.on_train_begin();  // may restore `state` (BackupAndRestore)
   // The stream starts at initial_epoch (or at the restored epoch, were that earlier).

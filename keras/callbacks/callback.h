@@ -64,6 +64,7 @@ struct CallbackParams {
   int epochs = 1;
   int64_t steps = 0;  // steps per epoch (0: unknown)
   int verbose = 1;
+  bool validation = false;  // fit validates, on every epoch or on every validation_freq-th
 };
 
 // What the training loop shares with callbacks: Keras's model.stop_training, the model's weights

@@ -64,8 +64,16 @@ void CSVLogger::on_train_begin(Logs&) {
 
 void CSVLogger::on_epoch_end(int epoch, Logs& logs) {
   KEEL_CHECK(file_.is_open(), "CSVLogger '", filename_, "': on_epoch_end before on_train_begin");
+  // With validation_freq > 1 the first epoch may have no val_ keys: they get their columns all the same
+  // (NA on the epochs without validation), where tf.keras 2.x dropped them from the file.
+  const bool validation = params().validation;
   if (!keys_) {
     keys_ = logs.keys();
+    const bool has_val = std::any_of(keys_->begin(), keys_->end(), [](const std::string& k) { return k.rfind("val_", 0) == 0; });
+    if (validation && !has_val) {
+      const size_t n = keys_->size();
+      for (size_t i = 0; i < n; ++i) keys_->push_back("val_" + (*keys_)[i]);
+    }
     std::sort(keys_->begin(), keys_->end());
     if (write_header_) {
       file_ << "epoch";
@@ -78,8 +86,8 @@ void CSVLogger::on_epoch_end(int epoch, Logs& logs) {
   file_ << epoch;
   for (const auto& k : *keys_) {
     const std::optional<double> v = logs.get(k);
-    KEEL_CHECK(v || stopped, "CSVLogger '", filename_, "': epoch ", epoch, " has no '", k,
-               "', which the first epoch had");
+    KEEL_CHECK(v || stopped || (validation && k.rfind("val_", 0) == 0), "CSVLogger '", filename_, "': epoch ",
+               epoch, " has no '", k, "', which the first epoch had");
     file_ << separator_ << (v ? format_float(*v) : std::string("NA"));
   }
   file_ << "\r\n";

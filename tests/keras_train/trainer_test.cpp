@@ -2,10 +2,13 @@
 // hand-written loop, with Keras's batching, split, shuffling, callback order and output.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "keel/autodiff/backward.h"
 #include "keel/graph/threads.h"
+#include "keel/keras/callbacks/csv_logger.h"
 #include "keel/keras/callbacks/early_stopping.h"
 #include "keel/keras/optimizers.h"
 #include "keel/keras/trainer.h"
@@ -142,6 +145,23 @@ TEST(Trainer, ValidationFreqBatchSizeAndSteps) {
                                                     "test_batch_end 1"}));
   EXPECT_EQ(history->at("loss").size(), 4u);
   EXPECT_EQ(history->at("val_loss").size(), 2u);
+  // CSVLogger gives val_loss its column although the first epoch has none (tf.keras 2.x left it out of
+  // the file): NA on the epochs without validation.
+  const std::string csv_path = std::string(KEEL_TEST_BINARY_DIR) + "/validation_freq_test.csv";
+  trainer.fit(x, y, FitOptions().batch_size(8).epochs(3).validation_split(0.2).validation_freq(2).verbose(0)
+                        .callback(std::make_shared<CSVLogger>(csv_path)).seed(5));
+  std::ifstream csv(csv_path, std::ios::binary);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(csv, line);) lines.push_back(line);
+  std::remove(csv_path.c_str());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "epoch,loss,val_loss\r");
+  EXPECT_EQ(lines[1].rfind("0,", 0), 0u);
+  EXPECT_EQ(lines[1].substr(lines[1].size() - 4), ",NA\r") << lines[1];
+  EXPECT_EQ(lines[2].rfind("1,", 0), 0u);
+  EXPECT_EQ(lines[2].find("NA"), std::string::npos) << lines[2];
+  EXPECT_EQ(lines[3].substr(lines[3].size() - 4), ",NA\r") << lines[3];
+
   rec->calls.clear();
   trainer.fit(x, y, FitOptions().batch_size(8).epochs(1).validation_split(0.2).validation_batch_size(1)
                         .validation_steps(1).verbose(0).callback(rec).seed(5));
