@@ -86,6 +86,14 @@ CheckpointManager::CheckpointManager(Checkpoint& checkpoint, std::string directo
   KEEL_CHECK(!options_.keep_every_n_hours_ || *options_.keep_every_n_hours_ > 0,
              "CheckpointManager: keep_checkpoint_every_n_hours must be positive, got ",
              *options_.keep_every_n_hours_);
+  KEEL_CHECK(!options_.interval_ || options_.step_counter_.defined(),
+             "CheckpointManager: checkpoint_interval ", options_.interval_.value_or(0),
+             " needs a step_counter (an integer scalar Variable), none was given");
+  if (options_.step_counter_.defined()) {
+    const Variable& c = options_.step_counter_;
+    KEEL_CHECK(c.shape().empty() && is_integral(c.dtype()), "CheckpointManager: step_counter '", c.name(),
+               "' must be an integer scalar, got ", shape_str(c.shape()), " ", dtype_name(c.dtype()));
+  }
   make_dirs(directory_);
   prefix_ = directory_ + "/" + options_.name_;
   const double clock = now();
@@ -131,7 +139,19 @@ std::vector<std::string> CheckpointManager::checkpoints() const {
   return out;
 }
 
-std::string CheckpointManager::save(std::optional<int64_t> checkpoint_number) {
+int64_t CheckpointManager::current_step() const {
+  return static_cast<int64_t>(options_.step_counter_.value().item_double());
+}
+
+std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkpoint_number, bool check_interval) {
+  if (options_.interval_) {
+    const int64_t step = current_step();
+    if (last_checkpoint_step_) {
+      if (step == *last_checkpoint_step_) return std::nullopt;
+      if (check_interval && step < *last_checkpoint_step_ + *options_.interval_) return std::nullopt;
+    }
+    last_checkpoint_step_ = step;
+  }
   Variable counter = checkpoint_.save_counter();
   const int64_t next = counter.value().item<int64_t>() + 1;
   counter.assign(Tensor::from_vector<int64_t>({next}, Shape{}));
@@ -186,8 +206,12 @@ void CheckpointManager::sweep() {
 }
 
 std::optional<std::string> CheckpointManager::restore_or_initialize() {
-  if (!latest_) return std::nullopt;
+  if (!latest_) {
+    if (options_.init_fn_) options_.init_fn_();
+    return std::nullopt;
+  }
   checkpoint_.restore(*latest_).expect_partial();
+  if (options_.interval_) last_checkpoint_step_ = current_step();
   return latest_;
 }
 

@@ -152,6 +152,68 @@ TEST(CheckpointManager, CorruptStateFileIsAnErrorNamingIt) {
   }
 }
 
+TEST(CheckpointManager, CheckpointIntervalSavesEveryNStepsOfTheStepCounter) {
+  // TF's step_counter + checkpoint_interval: save() returns None (here nullopt) when the counter is
+  // where the last save left it, or (check_interval) less than the interval past it.
+  TempDir dir;
+  Fixture f;
+  {
+    CheckpointManager mgr(f.ckpt, dir.path(), f.opts().step_counter(f.step).checkpoint_interval(10));
+    EXPECT_EQ(mgr.checkpoint_interval(), 10);
+    EXPECT_EQ(mgr.save(), dir / "ckpt-1");  // the first save always happens (step 0)
+    EXPECT_FALSE(mgr.save().has_value());   // same step
+    f.set(9);
+    EXPECT_FALSE(mgr.save().has_value());   // 9 < 0 + 10
+    EXPECT_EQ(f.ckpt.save_counter().value().item<int64_t>(), 1);  // skipped saves do not count
+    f.set(10);
+    EXPECT_EQ(mgr.save(), dir / "ckpt-2");
+    f.set(12);
+    EXPECT_EQ(mgr.save(std::nullopt, /*check_interval=*/false), dir / "ckpt-3");
+    EXPECT_FALSE(mgr.save(std::nullopt, false).has_value());  // never twice at one step
+    EXPECT_EQ(mgr.checkpoints().size(), 3u);
+  }
+  // restore_or_initialize() takes the restored step as the last saved one.
+  Fixture g;
+  CheckpointManager mgr(g.ckpt, dir.path(), g.opts().step_counter(g.step).checkpoint_interval(10));
+  EXPECT_EQ(mgr.restore_or_initialize(), dir / "ckpt-3");
+  EXPECT_EQ(g.step.value().item<int64_t>(), 12);
+  EXPECT_FALSE(mgr.save().has_value());
+  g.set(22);
+  EXPECT_EQ(mgr.save(), dir / "ckpt-4");
+
+  try {
+    CheckpointManager bad(g.ckpt, dir.path(), g.opts().checkpoint_interval(5));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "CheckpointManager: checkpoint_interval 5 needs a step_counter (an integer scalar "
+                           "Variable), none was given");
+  }
+  try {
+    CheckpointManager bad(g.ckpt, dir.path(), g.opts().step_counter(g.w).checkpoint_interval(5));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "CheckpointManager: step_counter 'w' must be an integer scalar, got [3] f32");
+  }
+}
+
+TEST(CheckpointManager, RestoreOrInitializeCallsInitFnOnlyWithoutACheckpoint) {
+  TempDir dir;
+  Fixture f;
+  int calls = 0;
+  CheckpointManager mgr(f.ckpt, dir.path(), f.opts().init_fn([&] {
+    ++calls;
+    f.set(7);
+  }));
+  EXPECT_FALSE(mgr.restore_or_initialize().has_value());
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(f.step.value().item<int64_t>(), 7);
+  mgr.save();
+  f.set(0);
+  EXPECT_EQ(mgr.restore_or_initialize(), dir / "ckpt-1");
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(f.step.value().item<int64_t>(), 7);
+}
+
 TEST(CheckpointManager, SaveStagesRunInCrashSafeOrder) {
   TempDir dir;
   Fixture f;
