@@ -75,6 +75,16 @@ const CheckpointLoadStatus& CheckpointLoadStatus::assert_existing_objects_matche
   return *this;
 }
 
+const CheckpointLoadStatus& CheckpointLoadStatus::assert_nontrivial_match() const {
+  token_->checked = true;
+  if (r_->nontrivial_matches() > 0) return *this;
+  const auto live = r_->unmatched_live_objects(root_);
+  KEEL_CHECK(!live.empty(), "restore '", r_->prefix(), "': nothing to load: the root has no dependencies yet");
+  KEEL_FAIL("restore '", r_->prefix(), "': nothing except the root object matched a checkpointed value (the ",
+            "checkpoint does not match the program); ", live.size(), " live object(s) without a value [",
+            join_list(live), "]; checkpoint objects not matched [", join_list(r_->unmatched_checkpoint_objects()), "]");
+}
+
 const CheckpointLoadStatus& CheckpointLoadStatus::expect_partial() const {
   token_->checked = true;
   return *this;

@@ -40,6 +40,9 @@ class CheckpointLoadStatus {
   const CheckpointLoadStatus& assert_consumed() const;
   // Every live object holding values was matched, and every matched object got all its values.
   const CheckpointLoadStatus& assert_existing_objects_matched() const;
+  // Something besides the root (and its save_counter) matched: the checkpoint fits the program at
+  // all. TF's assert_nontrivial_match; the error lists the live objects that found no value.
+  const CheckpointLoadStatus& assert_nontrivial_match() const;
   // Silences the warning about unused values.
   const CheckpointLoadStatus& expect_partial() const;
 

@@ -300,6 +300,16 @@ std::vector<std::string> Restorer::unused_checkpoint_keys() const {
   return {out.begin(), out.end()};
 }
 
+size_t Restorer::nontrivial_matches() const {
+  int counter = -1;
+  for (const auto& c : graph_.nodes(0).children()) {
+    if (c.local_name() == "save_counter") counter = c.node_id();
+  }
+  size_t n = 0;
+  for (int id = 1; id < graph_.nodes_size(); ++id) n += matched_[id] && id != counter;
+  return n;
+}
+
 std::vector<std::string> Restorer::unmatched_checkpoint_objects() const {
   std::vector<std::string> out;
   for (int id = 0; id < graph_.nodes_size(); ++id) {

@@ -28,6 +28,8 @@ class Restorer : public std::enable_shared_from_this<Restorer> {
   std::vector<std::string> unmatched_live_objects(const std::shared_ptr<Trackable>& root) const;
   std::vector<std::string> unrestored_matched_keys() const;  // values of matched objects not restored
   size_t restored_count() const { return restored_keys_.size(); }
+  // Stored objects matched to live ones, besides the root and its save_counter child.
+  size_t nontrivial_matches() const;
 
  private:
   struct SlotRef {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "checkpoint_test_objects.h"
+#include "error_of.h"
 #include "keel/checkpoint/bundle.h"
 #include "keel/checkpoint/checkpoint.h"
 #include "keel/checkpoint/generator_trackable.h"
@@ -377,6 +378,29 @@ TEST(CheckpointRoundTrip, UnmatchedOnBothSidesAreListed) {
         << e.what();
   }
   status.expect_partial();
+}
+
+TEST(CheckpointRoundTrip, AssertNontrivialMatch) {
+  // TF's assert_nontrivial_match: an error when nothing but the root matched (save_counter, which
+  // every Checkpoint::restore creates, does not count), naming what found no value.
+  TempDir dir;
+  auto a = std::make_shared<Trackable>();
+  a->track_variable("x", Variable("x", Tensor::scalar(1)));
+  Checkpoint saved({{"a", a}});
+  const std::string path = saved.save(dir / "ckpt");
+  auto same = std::make_shared<Trackable>();
+  same->track_variable("x", Variable("x", Tensor::scalar(0)));
+  Checkpoint({{"a", same}}).restore(path).assert_nontrivial_match();
+
+  Variable other("w", Tensor::zeros({2}));
+  Checkpoint unrelated({{"model", other}});
+  const std::string err = test::error_of([&] { unrelated.restore(path).assert_nontrivial_match(); });
+  EXPECT_EQ(err, "restore '" + path + "': nothing except the root object matched a checkpointed value (the "
+                 "checkpoint does not match the program); 1 live object(s) without a value [model]; "
+                 "checkpoint objects not matched [a/x]");
+  Checkpoint empty(std::vector<std::pair<std::string, Checkpoint::Item>>{});
+  EXPECT_EQ(test::error_of([&] { empty.read(path).assert_nontrivial_match(); }),
+            "restore '" + path + "': nothing to load: the root has no dependencies yet");
 }
 
 }  // namespace
