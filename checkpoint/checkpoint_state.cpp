@@ -119,7 +119,12 @@ std::optional<CheckpointStateFile> read_checkpoint_state(const std::string& dir)
                "' is more than the 16 MiB keel accepts");
   }
   KEEL_CHECK(!in.bad(), "checkpoint state file '", file, "': read error");
-  return parse_checkpoint_state(text, file);
+  CheckpointStateFile s = parse_checkpoint_state(text, file);
+  // As TF's get_checkpoint_state ("Invalid checkpoint state loaded from ..."): never read as "no checkpoint".
+  KEEL_CHECK(!s.model_checkpoint_path.empty(), "checkpoint state file '", file,
+             "' has no model_checkpoint_path (", s.all_model_checkpoint_paths.size(),
+             " all_model_checkpoint_paths); TensorFlow refuses it as an invalid checkpoint state too");
+  return s;
 }
 
 void fsync_directory(const std::string& dir) {

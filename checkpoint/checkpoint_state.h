@@ -29,7 +29,8 @@ inline constexpr const char* kCheckpointStateFilename = "checkpoint";
 CheckpointStateFile parse_checkpoint_state(const std::string& text, const std::string& file);
 std::string checkpoint_state_to_text(const CheckpointStateFile& s);
 
-// nullopt when `<dir>/checkpoint` does not exist.
+// nullopt when `<dir>/checkpoint` does not exist; an error when it does not parse or has no
+// model_checkpoint_path (as TF's get_checkpoint_state).
 std::optional<CheckpointStateFile> read_checkpoint_state(const std::string& dir);
 // Atomic replacement of `<dir>/checkpoint`. `hook`, when set, is called with a stage name between
 // the steps ("state_temp_written", "state_renamed"), for crash tests.

@@ -87,6 +87,24 @@ TEST(StateFile, LatestCheckpointToleratesDanglingEntries) {
   EXPECT_EQ(latest_checkpoint(dir.path()), dir / "ckpt-5");
 }
 
+TEST(StateFile, NoModelCheckpointPathIsAnError) {
+  // TF's get_checkpoint_state raises "Invalid checkpoint state loaded from DIR" for such a file (an
+  // empty one included); keel read it as "no checkpoint here", so a manager started over the list.
+  TempDir dir;
+  for (const std::string text : {"all_model_checkpoint_paths: \"ckpt-1\"\n", ""}) {
+    spit(dir / "checkpoint", text);
+    try {
+      latest_checkpoint(dir.path());
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), "checkpoint state file '" + (dir / "checkpoint") +
+                                           "' has no model_checkpoint_path (" + (text.empty() ? "0" : "1") +
+                                           " all_model_checkpoint_paths); TensorFlow refuses it as an invalid "
+                                           "checkpoint state too");
+    }
+  }
+}
+
 TEST(StateFile, CorruptFileIsAnErrorNamingIt) {
   TempDir dir;
   spit(dir / "checkpoint", "model_checkpoint_path: \"ckpt-1\"\nall_model_checkpoint_paths: ckpt-1 {{{\n");
