@@ -1,5 +1,7 @@
 #include "keel/checkpoint/checkpoint.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -24,6 +26,16 @@ std::string dirname_of(const std::string& prefix) {
   const size_t slash = prefix.rfind('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : prefix.substr(0, slash);
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 std::string basename_of(const std::string& prefix) {
@@ -174,8 +186,22 @@ CheckpointLoadStatus Checkpoint::read(const std::string& prefix) {
 }
 
 CheckpointLoadStatus Checkpoint::restore(const std::string& prefix) {
+  // As tf.train.Checkpoint.restore: a SavedModel directory means its variables/ bundle, and a missing
+  // checkpoint gets a hint instead of a bare "cannot open".
+  const std::string dir = prefix.size() > 1 && prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1) : prefix;
+  const bool is_dir = is_directory(dir);
+  std::string path = prefix;
+  if (is_dir && (file_exists(dir + "/saved_model.pb") || file_exists(dir + "/saved_model.pbtxt"))) {
+    path = dir + "/variables/variables";
+  }
+  if (!file_exists(path + ".index")) {
+    KEEL_CHECK(!is_dir || !file_exists(dir + "/" + kCheckpointStateFilename), "restore: '", prefix,
+               "' is a checkpoint directory, not a checkpoint: pass latest_checkpoint('", dir, "')");
+    KEEL_FAIL("restore: no checkpoint at '", prefix, "' (no ", path, ".index); double-check the path, you may be ",
+              "missing the checkpoint suffix (e.g. the '-1' in 'path/to/ckpt-1')");
+  }
   save_counter();
-  return read(prefix);
+  return read(path);
 }
 
 }  // namespace keel

@@ -76,7 +76,8 @@ class Checkpoint {
   std::string save(const std::string& prefix);
   // Writes exactly `prefix` (PREFIX.index + PREFIX.data-00000-of-00001); returns it.
   std::string write(const std::string& prefix);
-  // Creates save_counter (so that it is restored too), then read().
+  // Creates save_counter (so that it is restored too), then read(). A SavedModel directory restores
+  // its variables/variables bundle, as in TF.
   CheckpointLoadStatus restore(const std::string& prefix);
   CheckpointLoadStatus read(const std::string& prefix);
 

@@ -146,3 +146,43 @@ TEST(TfFixtures, RestoresSavedModelVariablesWithTheOlderSlotLayout) {
 
 }  // namespace
 }  // namespace keel
+
+namespace keel {
+namespace {
+
+TEST(TfFixtures, RestoreOfASavedModelDirectoryReadsItsVariables) {
+  // tf.train.Checkpoint.restore(saved_model_dir) restores <dir>/variables/variables; keel looked for
+  // '<dir>.index'. A path that is not a checkpoint gets TF's hint about the '-1' suffix.
+  Variable a("a", Tensor::scalar(0)), b("b", Tensor::scalar(0)), c("c", Tensor::scalar(0));
+  Checkpoint module({{"a", a}, {"b", b}, {"c", c}});
+  for (const std::string dir : {fixture("saved_models/half_plus_two_tf2"), fixture("saved_models/half_plus_two_tf2/")}) {
+    a.assign(Tensor::scalar(0));
+    auto status = module.restore(dir);
+    EXPECT_EQ(status.path(), fixture("saved_models/half_plus_two_tf2/variables/variables"));
+    status.expect_partial();
+    EXPECT_EQ(a.value().item<float>(), 0.5f);
+    EXPECT_EQ(b.value().item<float>(), 2.0f);
+    EXPECT_EQ(c.value().item<float>(), 3.0f);
+  }
+  const std::string ckpt_dir = fixture("tf_checkpoints/tictactoe");
+  Checkpoint fresh({{"a", a}});
+  try {
+    fresh.restore(ckpt_dir);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "restore: '" + ckpt_dir + "' is a checkpoint directory, not a checkpoint: pass "
+                                     "latest_checkpoint('" + ckpt_dir + "')");
+  }
+  try {
+    fresh.restore(ckpt_dir + "/ckpt");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "restore: no checkpoint at '" + ckpt_dir + "/ckpt' (no " + ckpt_dir +
+                                         "/ckpt.index); double-check the path, you may be missing the checkpoint "
+                                         "suffix (e.g. the '-1' in 'path/to/ckpt-1')");
+  }
+  EXPECT_FALSE(fresh.has_save_counter());  // a failed restore creates nothing
+}
+
+}  // namespace
+}  // namespace keel
