@@ -101,8 +101,9 @@ std::string checkpoint_state_to_text(const CheckpointStateFile& s) {
   return out;
 }
 
-std::optional<CheckpointStateFile> read_checkpoint_state(const std::string& dir) {
-  const std::string file = dir + "/" + kCheckpointStateFilename;
+std::optional<CheckpointStateFile> read_checkpoint_state(const std::string& dir, const std::string& latest_filename) {
+  KEEL_CHECK(!latest_filename.empty(), "checkpoint state in '", dir, "': empty latest_filename");
+  const std::string file = dir + "/" + latest_filename;
   struct stat st;
   if (::stat(file.c_str(), &st) != 0) {
     KEEL_CHECK(errno == ENOENT, "checkpoint state file '", file, "': ", errno_text());
@@ -185,8 +186,8 @@ bool checkpoint_exists(const std::string& prefix) {
   return ::stat((prefix + ".index").c_str(), &st) == 0 || ::stat(prefix.c_str(), &st) == 0;
 }
 
-std::optional<std::string> latest_checkpoint(const std::string& dir) {
-  auto state = read_checkpoint_state(dir);
+std::optional<std::string> latest_checkpoint(const std::string& dir, const std::string& latest_filename) {
+  auto state = read_checkpoint_state(dir, latest_filename);
   if (!state || state->model_checkpoint_path.empty()) return std::nullopt;
   const std::string prefix = resolve_checkpoint_path(dir, state->model_checkpoint_path);
   if (!checkpoint_exists(prefix)) return std::nullopt;

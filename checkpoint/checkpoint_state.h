@@ -31,7 +31,9 @@ std::string checkpoint_state_to_text(const CheckpointStateFile& s);
 
 // nullopt when `<dir>/checkpoint` does not exist; an error when it does not parse or has no
 // model_checkpoint_path (as TF's get_checkpoint_state).
-std::optional<CheckpointStateFile> read_checkpoint_state(const std::string& dir);
+// `latest_filename` is TF's argument of that name (a tf.compat.v1 Saver's custom state file name).
+std::optional<CheckpointStateFile> read_checkpoint_state(const std::string& dir,
+                                                         const std::string& latest_filename = kCheckpointStateFilename);
 // Atomic replacement of `<dir>/checkpoint`. `hook`, when set, is called with a stage name between
 // the steps ("state_temp_written", "state_renamed"), for crash tests.
 void write_checkpoint_state(const std::string& dir, const CheckpointStateFile& s,
@@ -43,7 +45,8 @@ std::string resolve_checkpoint_path(const std::string& dir, const std::string& p
 bool checkpoint_exists(const std::string& prefix);
 // model_checkpoint_path of `<dir>/checkpoint` if it exists on disk, else nullopt (also when the
 // state file is missing). Dangling older entries are ignored.
-std::optional<std::string> latest_checkpoint(const std::string& dir);
+std::optional<std::string> latest_checkpoint(const std::string& dir,
+                                             const std::string& latest_filename = kCheckpointStateFilename);
 
 // Writes `contents` to `path` via a temporary file in the same directory: write, fsync, rename,
 // fsync the directory. The temporary is removed on failure.

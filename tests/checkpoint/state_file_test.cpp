@@ -87,6 +87,17 @@ TEST(StateFile, LatestCheckpointToleratesDanglingEntries) {
   EXPECT_EQ(latest_checkpoint(dir.path()), dir / "ckpt-5");
 }
 
+TEST(StateFile, LatestCheckpointWithACustomLatestFilename) {
+  // tf.train.latest_checkpoint(dir, latest_filename): the state file of a Saver(save(latest_filename=...)).
+  TempDir dir;
+  spit(dir / "ckpt-2.index", "x");
+  spit(dir / "my_state", "model_checkpoint_path: \"ckpt-2\"\nall_model_checkpoint_paths: \"ckpt-2\"\n");
+  EXPECT_FALSE(latest_checkpoint(dir.path()).has_value());
+  EXPECT_EQ(latest_checkpoint(dir.path(), "my_state"), dir / "ckpt-2");
+  EXPECT_EQ(read_checkpoint_state(dir.path(), "my_state")->all_model_checkpoint_paths,
+            std::vector<std::string>{"ckpt-2"});
+}
+
 TEST(StateFile, NoModelCheckpointPathIsAnError) {
   // TF's get_checkpoint_state raises "Invalid checkpoint state loaded from DIR" for such a file (an
   // empty one included); keel read it as "no checkpoint here", so a manager started over the list.
