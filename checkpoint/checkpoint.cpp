@@ -68,6 +68,7 @@ CheckpointLoadStatus::CheckpointLoadStatus(std::shared_ptr<detail::Restorer> r, 
 
 const CheckpointLoadStatus& CheckpointLoadStatus::assert_consumed() const {
   token_->checked = true;
+  check_specified();
   const auto keys = r_->unused_checkpoint_keys();
   const auto live = r_->unmatched_live_objects(root_);
   KEEL_CHECK(keys.empty() && live.empty(), "restore '", r_->prefix(), "': not consumed: ", keys.size(),
@@ -78,6 +79,7 @@ const CheckpointLoadStatus& CheckpointLoadStatus::assert_consumed() const {
 
 const CheckpointLoadStatus& CheckpointLoadStatus::assert_existing_objects_matched() const {
   token_->checked = true;
+  check_specified();
   const auto keys = r_->unrestored_matched_keys();
   const auto live = r_->unmatched_live_objects(root_);
   KEEL_CHECK(keys.empty() && live.empty(), "restore '", r_->prefix(), "': existing objects not matched: ",
@@ -89,6 +91,7 @@ const CheckpointLoadStatus& CheckpointLoadStatus::assert_existing_objects_matche
 
 const CheckpointLoadStatus& CheckpointLoadStatus::assert_nontrivial_match() const {
   token_->checked = true;
+  check_specified();
   if (r_->nontrivial_matches() > 0) return *this;
   const auto live = r_->unmatched_live_objects(root_);
   KEEL_CHECK(!live.empty(), "restore '", r_->prefix(), "': nothing to load: the root has no dependencies yet");
@@ -97,20 +100,29 @@ const CheckpointLoadStatus& CheckpointLoadStatus::assert_nontrivial_match() cons
             join_list(live), "]; checkpoint objects not matched [", join_list(r_->unmatched_checkpoint_objects()), "]");
 }
 
+void CheckpointLoadStatus::check_specified() const {
+  KEEL_CHECK(r_ != nullptr, "restore: no checkpoint specified (std::nullopt); nothing is being restored");
+}
+
 const CheckpointLoadStatus& CheckpointLoadStatus::expect_partial() const {
   token_->checked = true;
   return *this;
 }
 
-const std::string& CheckpointLoadStatus::path() const { return r_->prefix(); }
-std::vector<std::string> CheckpointLoadStatus::unused_checkpoint_keys() const { return r_->unused_checkpoint_keys(); }
+const std::string& CheckpointLoadStatus::path() const {
+  static const std::string none;
+  return r_ ? r_->prefix() : none;
+}
+std::vector<std::string> CheckpointLoadStatus::unused_checkpoint_keys() const {
+  return r_ ? r_->unused_checkpoint_keys() : std::vector<std::string>{};
+}
 std::vector<std::string> CheckpointLoadStatus::unmatched_checkpoint_objects() const {
-  return r_->unmatched_checkpoint_objects();
+  return r_ ? r_->unmatched_checkpoint_objects() : std::vector<std::string>{};
 }
 std::vector<std::string> CheckpointLoadStatus::unmatched_live_objects() const {
-  return r_->unmatched_live_objects(root_);
+  return r_ ? r_->unmatched_live_objects(root_) : std::vector<std::string>{};
 }
-size_t CheckpointLoadStatus::restored_count() const { return r_->restored_count(); }
+size_t CheckpointLoadStatus::restored_count() const { return r_ ? r_->restored_count() : 0; }
 
 // ---- Checkpoint
 
@@ -183,6 +195,11 @@ CheckpointLoadStatus Checkpoint::read(const std::string& prefix) {
   auto r = std::make_shared<detail::Restorer>(prefix);
   r->restore_into(root_);
   return CheckpointLoadStatus(r, root_);
+}
+
+CheckpointLoadStatus Checkpoint::restore(std::nullopt_t) {
+  save_counter();
+  return CheckpointLoadStatus(nullptr, root_);
 }
 
 CheckpointLoadStatus Checkpoint::restore(const std::string& prefix) {

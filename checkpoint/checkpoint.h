@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -53,6 +54,7 @@ class CheckpointLoadStatus {
   size_t restored_count() const;
 
  private:
+  void check_specified() const;
   struct Token;
   std::shared_ptr<detail::Restorer> r_;
   std::shared_ptr<Trackable> root_;  // the live graph the status reports on
@@ -79,6 +81,13 @@ class Checkpoint {
   // Creates save_counter (so that it is restored too), then read(). A SavedModel directory restores
   // its variables/variables bundle, as in TF.
   CheckpointLoadStatus restore(const std::string& prefix);
+  // restore(latest_checkpoint(dir)) as in TF, where None restores nothing: with nullopt only
+  // save_counter is created, and the status's assert_*() say that nothing was specified.
+  CheckpointLoadStatus restore(std::nullopt_t);
+  template <class T, class = std::enable_if_t<std::is_same_v<T, std::optional<std::string>>>>
+  CheckpointLoadStatus restore(const T& prefix) {
+    return prefix ? restore(*prefix) : restore(std::nullopt);
+  }
   CheckpointLoadStatus read(const std::string& prefix);
 
   // The int64 counter tracked as "save_counter"; created (0) on first use.

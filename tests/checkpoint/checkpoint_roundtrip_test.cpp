@@ -9,6 +9,7 @@
 #include "error_of.h"
 #include "keel/checkpoint/bundle.h"
 #include "keel/checkpoint/checkpoint.h"
+#include "keel/checkpoint/checkpoint_state.h"
 #include "keel/checkpoint/generator_trackable.h"
 #include "keel/checkpoint/object_graph.h"
 #include "keel/checkpoint/object_path.h"
@@ -401,6 +402,29 @@ TEST(CheckpointRoundTrip, AssertNontrivialMatch) {
   Checkpoint empty(std::vector<std::pair<std::string, Checkpoint::Item>>{});
   EXPECT_EQ(test::error_of([&] { empty.read(path).assert_nontrivial_match(); }),
             "restore '" + path + "': nothing to load: the root has no dependencies yet");
+}
+
+TEST(CheckpointRoundTrip, RestoreOfNulloptRestoresNothing) {
+  // TF: checkpoint.restore(manager.latest_checkpoint) with None gives an InitializationOnlyStatus whose
+  // assert_consumed() (and the other asserts) raise 'No checkpoint specified (save_path=None)'.
+  TempDir dir;
+  Variable x("x", Tensor::scalar(4));
+  Checkpoint ckpt({{"x", x}});
+  const std::optional<std::string> none = latest_checkpoint(dir.path());  // no state file yet
+  auto status = ckpt.restore(none);
+  EXPECT_TRUE(ckpt.has_save_counter());
+  EXPECT_EQ(x.value().item<float>(), 4.0f);
+  EXPECT_EQ(status.path(), "");
+  EXPECT_EQ(status.restored_count(), 0u);
+  status.expect_partial();
+  const std::string err = "restore: no checkpoint specified (std::nullopt); nothing is being restored";
+  EXPECT_EQ(test::error_of([&] { status.assert_consumed(); }), err);
+  EXPECT_EQ(test::error_of([&] { status.assert_existing_objects_matched(); }), err);
+  EXPECT_EQ(test::error_of([&] { status.assert_nontrivial_match(); }), err);
+  const std::optional<std::string> saved = ckpt.save(dir / "ckpt");
+  x.assign(Tensor::scalar(0));
+  ckpt.restore(saved).assert_consumed();
+  EXPECT_EQ(x.value().item<float>(), 4.0f);
 }
 
 }  // namespace
