@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 
@@ -190,7 +191,12 @@ std::optional<std::string> latest_checkpoint(const std::string& dir, const std::
   auto state = read_checkpoint_state(dir, latest_filename);
   if (!state || state->model_checkpoint_path.empty()) return std::nullopt;
   const std::string prefix = resolve_checkpoint_path(dir, state->model_checkpoint_path);
-  if (!checkpoint_exists(prefix)) return std::nullopt;
+  if (!checkpoint_exists(prefix)) {
+    // TF logs "Couldn't match files for checkpoint P" here; a silent nullopt reads as "start afresh".
+    std::cerr << "keel: warning: latest_checkpoint: checkpoint state file '" << dir << "/" << latest_filename
+              << "' names '" << prefix << "', which does not exist (no " << prefix << ".index)\n";
+    return std::nullopt;
+  }
   return prefix;
 }
 

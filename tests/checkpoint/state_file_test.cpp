@@ -79,7 +79,12 @@ TEST(StateFile, LatestCheckpointToleratesDanglingEntries) {
   s.model_checkpoint_path = "ckpt-5";  // dangling: latest_checkpoint says none
   s.all_model_checkpoint_paths = {"ckpt-5"};
   write_checkpoint_state(dir.path(), s);
+  ::testing::internal::CaptureStderr();
   EXPECT_FALSE(latest_checkpoint(dir.path()).has_value());
+  // As TF's logging.error("Couldn't match files for checkpoint ..."), not silence.
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "keel: warning: latest_checkpoint: checkpoint state file '" + (dir / "checkpoint") + "' names '" +
+                (dir / "ckpt-5") + "', which does not exist (no " + (dir / "ckpt-5") + ".index)\n");
   spit(dir / "ckpt-5.index", "x");
   EXPECT_EQ(latest_checkpoint(dir.path()), dir / "ckpt-5");
   s.model_checkpoint_path = dir / "ckpt-5";  // absolute paths are kept as they are
