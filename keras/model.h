@@ -6,7 +6,7 @@
 //   auto x = layers::Dense(64, "relu")(inputs);
 //   auto outputs = layers::Dense(10, "softmax")(x);
 //   keras::Model model(inputs, outputs);                 // named "model", class "Functional"
-//   model.summary();                                     // Keras 2's table
+//   model.summary();                                     // Keras 2.11's table
 //   Tensor y = model(batch);                             // eager forward pass
 //   std::string js = model.to_json();                    // {"class_name": "Functional", "config": {...}, ...}
 //   auto again = keras::model_from_json(js);             // layers rebuilt through the layer registry
@@ -89,7 +89,8 @@ class Model : public LayerImpl<Model> {
   std::vector<std::string> input_names() const;
   std::vector<std::string> output_names() const;
 
-  // Keras 2's summary table (65 columns, or 98 with "Connected to" for non-sequential graphs).
+  // Keras 2.11's summary table (65 columns, or 98 with "Connected to" for non-sequential graphs; rows start
+  // with a space, long fields wrap onto further lines, layers are separated by a blank line).
   void summary(std::ostream& os) const;
   void summary() const;
   std::string summary_string(int64_t line_length = -1) const;

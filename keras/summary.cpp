@@ -1,4 +1,5 @@
 // Model::summary (Keras 2's utils.layer_utils.print_summary) and Python-style JSON text.
+#include <algorithm>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -21,16 +22,46 @@ std::string with_thousands(int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
-// print_row: each field is cut at its column end and padded; the character before a field is a space.
-std::string row(const std::vector<std::string>& fields, const std::vector<size_t>& positions) {
-  std::string line;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) line = line.substr(0, line.size() - 1) + " ";
-    line += fields[i];
-    line = line.substr(0, positions[i]);
-    line += std::string(positions[i] - line.size(), ' ');
+// print_row of Keras 2.11's utils/layer_utils.py print_summary: a row starts with a space; each field
+// is cut to its column less the two spaces that separate columns (none in the last), or earlier, just
+// after the first "),", "},", "]," or "'," in the cut; what is left of the fields goes on further lines.
+void print_row(std::ostream& os, std::vector<std::string> left, const std::vector<size_t>& positions) {
+  auto any_left = [&] {
+    for (const auto& f : left) {
+      if (!f.empty()) return true;
+    }
+    return false;
+  };
+  while (any_left()) {
+    std::string line;
+    for (size_t col = 0; col < left.size(); ++col) {
+      const size_t start = col > 0 ? positions[col - 1] : 0, end = positions[col];
+      const size_t space = col + 1 != positions.size() ? 2 : 0;
+      size_t cutoff = end > start + space ? end - start - space : 0;
+      std::string fit = left[col].substr(0, cutoff);
+      size_t brk = std::string::npos;
+      for (const char* b : {"),", "},", "],", "',"}) {
+        const size_t at = fit.find(b);
+        if (at != std::string::npos) brk = std::min(brk, at + 2);
+      }
+      if (brk != std::string::npos) {
+        cutoff = brk;
+        fit = fit.substr(0, cutoff);
+      }
+      if (col == 0) line += " ";
+      line += fit + std::string(space, ' ');
+      left[col] = cutoff < left[col].size() ? left[col].substr(cutoff) : "";
+      if (line.size() < end) line += std::string(end - line.size(), ' ');
+    }
+    os << line << "\n";
   }
-  return line;
+}
+
+// Python's str() of a list of strings: ['a[0][0]', 'b[0][0]'].
+std::string python_str_list(const std::vector<std::string>& items) {
+  std::string s = "[";
+  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", '" : "'") + items[i] + "'";
+  return s + "]";
 }
 
 std::string shapes_text(const Layer& layer, const std::vector<Shape>& shapes) {
@@ -78,15 +109,15 @@ std::string Model::summary_string(int64_t line_length) const {
 
   std::ostringstream os;
   os << "Model: \"" << name() << "\"\n";
-  os << std::string(width, '_') << "\n" << row(header, pos) << "\n" << std::string(width, '=') << "\n";
-  for (size_t i = 0; i < ls.size(); ++i) {
-    const Layer& l = *ls[i];
+  os << std::string(width, '_') << "\n";
+  print_row(os, header, pos);
+  os << std::string(width, '=') << "\n";
+  for (const auto& lp : ls) {
+    const Layer& l = *lp;
     std::vector<Shape> shapes = layer_output_shapes(l);
     const std::string params = l.built() ? std::to_string(l.count_params()) : "0 (unused)";
     std::vector<std::string> fields{l.name() + " (" + l.class_name() + ")", shapes_text(l, shapes), params};
-    if (sequential_like) {
-      os << row(fields, pos) << "\n";
-    } else {
+    if (!sequential_like) {
       std::vector<std::string> connections;
       for (const auto& ins : node_inputs_in_model(l)) {
         for (const KerasTensor& t : ins) {
@@ -95,12 +126,12 @@ std::string Model::summary_string(int64_t line_length) const {
                                 std::to_string(t.tensor_index()) + "]");
         }
       }
-      fields.push_back(connections.empty() ? "" : connections[0]);
-      os << row(fields, pos) << "\n";
-      for (size_t k = 1; k < connections.size(); ++k) os << row({"", "", "", connections[k]}, pos) << "\n";
+      fields.push_back(python_str_list(connections));
     }
-    os << std::string(width, i + 1 == ls.size() ? '=' : '_') << "\n";
+    print_row(os, fields, pos);
+    os << std::string(width, ' ') << "\n";  // Keras 2.11 separates layers with a blank line
   }
+  os << std::string(width, '=') << "\n";
   const int64_t trainable = count(trainable_weights()), non_trainable = count(non_trainable_weights());
   os << "Total params: " << with_thousands(trainable + non_trainable) << "\n";
   os << "Trainable params: " << with_thousands(trainable) << "\n";
