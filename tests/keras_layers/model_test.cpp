@@ -114,6 +114,32 @@ TEST(KerasModel, CifarCnnSummaryIsKerasText) {
   EXPECT_EQ(model.count_params(), 25962);
 }
 
+// Keras 2.11's print_row wraps a list of shapes after each "),"; a model whose layers each have one inbound
+// node is printed without "Connected to" even when a layer has several outputs.
+TEST(KerasModel, SummaryWrapsSeveralOutputShapes) {
+  backend::NameScope scope;
+  KerasTensor in = Input({5, 3});
+  std::vector<KerasTensor> outs = layers::LSTM(layers::LSTMOptions(2).return_state(true))(std::vector<KerasTensor>{in});
+  Model model(std::vector<KerasTensor>{in}, outs);
+  const std::string expected =
+      "Model: \"model\"\n"
+      "_________________________________________________________________\n"
+      " Layer (type)                Output Shape              Param #   \n"
+      "=================================================================\n"
+      " input_1 (InputLayer)        [(None, 5, 3)]            0         \n"
+      "                                                                 \n"
+      " lstm (LSTM)                 [(None, 2),               48        \n"
+      "                              (None, 2),                         \n"
+      "                              (None, 2)]                         \n"
+      "                                                                 \n"
+      "=================================================================\n"
+      "Total params: 48\n"
+      "Trainable params: 48\n"
+      "Non-trainable params: 0\n"
+      "_________________________________________________________________\n";
+  EXPECT_EQ(model.summary_string(), expected);
+}
+
 TEST(KerasModel, WeightsOrderAndCheckpointEdges) {
   backend::NameScope scope;
   Sequential model = cifar_cnn();
