@@ -120,9 +120,10 @@ std::string Model::summary_string(int64_t line_length) const {
     if (!sequential_like) {
       std::vector<std::string> connections;
       for (const auto& ins : node_inputs_in_model(l)) {
+        // Keras's node.iterate_inbound(): the inbound layer's own node index, not the one in this model.
         for (const KerasTensor& t : ins) {
           connections.push_back(t.layer()->name() + "[" +
-                                std::to_string(model_node_index(t.layer().get(), t.node_index())) + "][" +
+                                std::to_string(t.node_index()) + "][" +
                                 std::to_string(t.tensor_index()) + "]");
         }
       }

@@ -140,6 +140,29 @@ TEST(KerasModel, SummaryWrapsSeveralOutputShapes) {
   EXPECT_EQ(model.summary_string(), expected);
 }
 
+// "Connected to" names the inbound layer's node as Keras's node.iterate_inbound() does (its _keras_history
+// node_index): a layer first called outside the model shows its second call as [1], while the model's
+// config renumbers its nodes from 0.
+TEST(KerasModel, SummaryConnectionsUseTheLayersNodeIndex) {
+  backend::NameScope scope;
+  KerasTensor a = Input({3});
+  KerasTensor b = Input({3});
+  KerasTensor c = Input({3});
+  auto shared = std::make_shared<layers::Dense>(2);
+  (*shared)(a);  // node 0, not part of the model below
+  KerasTensor yb = (*shared)(b);
+  KerasTensor merged = layers::Concatenate()(std::vector<KerasTensor>{yb, c})[0];
+  Model model(std::vector<KerasTensor>{b, c}, std::vector<KerasTensor>{layers::Dense(1)(merged)});
+  const std::string s = model.summary_string();
+  EXPECT_NE(s.find(" concatenate (Concatenate)      (None, 5)            0           ['dense[1][0]',                  \n"
+                   "                                                                  'input_3[0][0]']                \n"),
+            std::string::npos)
+      << s;
+  for (const auto& l : model.get_config()["layers"]) {
+    if (l["name"] == "concatenate") EXPECT_EQ(l["inbound_nodes"].dump(), R"([[["dense",0,0,{}],["input_3",0,0,{}]]])");
+  }
+}
+
 TEST(KerasModel, WeightsOrderAndCheckpointEdges) {
   backend::NameScope scope;
   Sequential model = cifar_cnn();
