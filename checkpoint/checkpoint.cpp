@@ -175,8 +175,21 @@ void write_graph_bundle(const std::shared_ptr<Trackable>& root, const std::strin
 
 std::string Checkpoint::write(const std::string& prefix) {
   KEEL_CHECK(!prefix.empty(), "Checkpoint::write: empty prefix");
+  if (const auto pending = pending_restore()) {
+    std::cerr << "keel: warning: writing '" << prefix << "' while " << pending->objects << " object(s) restored from '"
+              << pending->prefix << "' wait to be created (a model not built yet?): '" << prefix
+              << "' does not hold their values\n";
+  }
   write_graph_bundle(root_, prefix);
   return prefix;
+}
+
+std::optional<Checkpoint::PendingRestore> Checkpoint::pending_restore() const {
+  const auto r = last_restore_.lock();
+  if (!r) return std::nullopt;
+  const size_t n = r->pending_count();
+  if (n == 0) return std::nullopt;
+  return PendingRestore{r->prefix(), n};
 }
 
 std::string Checkpoint::save(const std::string& prefix) {
@@ -194,6 +207,7 @@ std::string Checkpoint::save(const std::string& prefix) {
 CheckpointLoadStatus Checkpoint::read(const std::string& prefix) {
   auto r = std::make_shared<detail::Restorer>(prefix);
   r->restore_into(root_);
+  last_restore_ = r;
   return CheckpointLoadStatus(r, root_);
 }
 

@@ -90,6 +90,15 @@ class Checkpoint {
   }
   CheckpointLoadStatus read(const std::string& prefix);
 
+  // The last restore's checkpoint and how many of its objects still wait to be created (a layer not
+  // built yet) to receive their values; nullopt when none wait. A save made meanwhile does not hold
+  // those values: write() warns, and a CheckpointManager keeps that checkpoint instead of deleting it.
+  struct PendingRestore {
+    std::string prefix;
+    size_t objects = 0;
+  };
+  std::optional<PendingRestore> pending_restore() const;
+
   // The int64 counter tracked as "save_counter"; created (0) on first use.
   Variable save_counter();
   bool has_save_counter() const { return counter_.defined(); }
@@ -98,6 +107,8 @@ class Checkpoint {
  private:
   std::shared_ptr<Trackable> root_;
   Variable counter_;
+  // Weak: the restorer lives while its status or deferred actions do, which is what pending means.
+  std::weak_ptr<detail::Restorer> last_restore_;
 };
 
 }  // namespace keel

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <iostream>
 
 #include "keel/graph/error.h"
 
@@ -25,6 +26,14 @@ void make_dirs(const std::string& dir) {
       KEEL_FAIL("CheckpointManager: cannot create directory '", partial, "': ", std::strerror(errno));
     }
   }
+}
+
+// Two prefixes naming one checkpoint (one spelled relative, the other absolute): the same .index file.
+bool same_checkpoint(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  struct stat sa, sb;
+  return ::stat((a + ".index").c_str(), &sa) == 0 && ::stat((b + ".index").c_str(), &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 bool is_data_file_of(const std::string& file, const std::string& base) {
@@ -186,10 +195,22 @@ void CheckpointManager::record_state() {
 void CheckpointManager::sweep() {
   if (!options_.max_to_keep_) return;
   const size_t keep = static_cast<size_t>(*options_.max_to_keep_);
+  const auto pending = checkpoint_.pending_restore();
   bool deleted = false;
-  while (maybe_delete_.size() > keep) {
-    const auto [path, timestamp] = maybe_delete_.front();
-    maybe_delete_.erase(maybe_delete_.begin());
+  // The oldest beyond the newest `keep` go, but for one whose restored values still wait (kept listed).
+  size_t excess = maybe_delete_.size() > keep ? maybe_delete_.size() - keep : 0;
+  size_t i = 0;
+  for (; excess > 0; --excess) {
+    const auto [path, timestamp] = maybe_delete_[i];
+    if (pending && same_checkpoint(path, pending->prefix)) {
+      // Values restored from it have not reached their objects yet: it is their only copy.
+      std::cerr << "keel: warning: CheckpointManager: keeping '" << path << "' past max_to_keep: "
+                << pending->objects << " object(s) restored from it wait to be created (a model not built yet?)"
+                << " and the newer checkpoints do not hold their values\n";
+      ++i;
+      continue;
+    }
+    maybe_delete_.erase(maybe_delete_.begin() + static_cast<std::ptrdiff_t>(i));
     if (options_.keep_every_n_hours_ &&
         timestamp - *options_.keep_every_n_hours_ * 3600.0 >= last_preserved_) {
       last_preserved_ = timestamp;  // preserved on disk, no longer listed

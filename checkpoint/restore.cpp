@@ -230,8 +230,15 @@ int Restorer::resolve_slot_owner(int slot_node, const std::string& slot_name, in
   return -1;
 }
 
+size_t Restorer::pending_count() const {
+  size_t n = 0;
+  for (int node : deferred_) n += !matched_[node];
+  return n;
+}
+
 void Restorer::defer(int node, const std::shared_ptr<Trackable>& parent, const std::string& name,
                      const std::string& path) {
+  deferred_.push_back(node);
   auto self = shared_from_this();
   if (value_attribute(node) != nullptr && graph_.nodes(node).children_size() == 0) {
     parent->defer_variable_restore(name, [self, node, path](const Variable& v) {

@@ -28,6 +28,9 @@ class Restorer : public std::enable_shared_from_this<Restorer> {
   std::vector<std::string> unmatched_live_objects(const std::shared_ptr<Trackable>& root) const;
   std::vector<std::string> unrestored_matched_keys() const;  // values of matched objects not restored
   size_t restored_count() const { return restored_keys_.size(); }
+  // Stored objects with values whose live object did not exist at restore and has not been created
+  // since (their values wait in deferred actions; a save made now would not hold them).
+  size_t pending_count() const;
   // Stored objects matched to live ones, besides the root and its save_counter child.
   size_t nontrivial_matches() const;
 
@@ -73,6 +76,7 @@ class Restorer : public std::enable_shared_from_this<Restorer> {
   std::set<const void*> live_matched_;
   std::set<std::string> restored_keys_;
   std::map<int, std::vector<SlotRef>> pending_slots_;  // by original variable node
+  std::vector<int> deferred_;              // nodes whose live object did not exist when matched
   std::vector<int> owner_candidates_;      // variable nodes outside optimizers, in node order
   std::unordered_map<std::string, int> owner_by_name_;  // their full names (-1: a name several share)
   struct PendingRead {
