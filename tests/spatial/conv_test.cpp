@@ -69,6 +69,9 @@ const std::vector<Case> kCases = {
     {2, 9, 8, 2, 3, 2, 3, 1, 1, 2, 3, ops::Padding::same, true, ops::Activation::tanh},      // dilation
     {1, 9, 9, 3, 3, 3, 2, 1, 1, 2, 2, ops::Padding::valid, false, ops::Activation::relu},
     {3, 4, 4, 1, 5, 5, 2, 1, 1, 1, 1, ops::Padding::same, true, ops::Activation::linear},   // kernel > image
+    // Strides and dilation together (TensorFlow's nn.convolution refuses them; keel computes them).
+    {1, 11, 10, 2, 3, 2, 3, 2, 3, 2, 2, ops::Padding::same, true, ops::Activation::linear},
+    {2, 12, 9, 3, 2, 3, 2, 3, 2, 2, 3, ops::Padding::valid, false, ops::Activation::relu},
     // 8 or more input channels: oneDNN chooses the layouts of x and y (fewer: keel's NHWC).
     {2, 6, 5, 8, 3, 3, 16, 1, 1, 1, 1, ops::Padding::same, true, ops::Activation::relu},
     {1, 7, 7, 9, 3, 2, 5, 2, 1, 1, 1, ops::Padding::valid, false, ops::Activation::linear},
