@@ -4,7 +4,7 @@
 //   Tensor x = Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2});
 //   Tensor w = Tensor::zeros({2, 2}).set_requires_grad(true);
 //   float v = x.at<float>({1, 0});       // 3
-//   std::cout << x;                       // Tensor([[1, 2], [3, 4]], dtype=f32)
+//   std::cout << x;                       // Tensor([[1, 2], [3, 4]], shape=[2,2], dtype=f32)
 //
 // Autodiff: a tensor produced by an op while some input requires a gradient carries grad_fn(), the
 // recorded Node. backward() (defined in autodiff/) runs reverse mode from a scalar and accumulates into
