@@ -6,7 +6,7 @@
 //   double a = acc.result();                             // total / count (0 when count is 0)
 //   acc.reset_state();
 //   keras::Mean loss_tracker("loss");
-//   loss_tracker.update_state(batch_loss, /*weight=*/batch_size);
+//   loss_tracker.update_state(batch_loss.item<double>(), /*weight=*/batch_size);   // or (values, sample_weight) tensors
 //   auto m = keras::metric_from_name("accuracy", loss.get());   // resolved for the loss, like compile()
 //   keras::register_metric("MyMetric", [](const nlohmann::json& c) { return MyMetric::from_config(c); });
 //
