@@ -20,7 +20,7 @@
 #include "keel/keras/sequential.h"
 
 namespace keel::keras {
-// Option structs are usable without the layers:: prefix, as Conv2DOptions(16, 3) in STYLE.md.
+// Option structs are usable without the layers:: prefix, as Conv2DOptions(16, 3) in ../shared/docs/STYLE.md (outside this repository).
 using layers::ActivationOptions;
 using layers::BatchNormalizationOptions;
 using layers::ConcatenateOptions;
