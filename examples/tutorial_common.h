@@ -5,7 +5,7 @@
 //   enter_work_dir(args, {"checkpoints"});       // cd into it; stale outputs of an earlier run removed
 //   TutorialData d = load_tutorial_data(args.samples);   // the first 1,000 images, /255, flattened
 //   auto model = create_model();                 // compiled, as the tutorial's create_model()
-//   print_accuracy("Restored", evaluate_accuracy(*model, d));   // "Restored model, accuracy: 86.70%"
+//   print_accuracy("Restored", evaluate_accuracy(*model, d));   // "Restored model, accuracy: 78.00%"
 //
 // Command line of every tutorial program: [WORKDIR] [--epochs N] [--samples N] [--seed N]. WORKDIR
 // (default ./<default_dir>) is created when missing; the program changes into it, so that the paths it
