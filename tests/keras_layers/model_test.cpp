@@ -158,7 +158,8 @@ TEST(KerasModel, SummaryConnectionsUseTheLayersNodeIndex) {
                    "                                                                  'input_3[0][0]']                \n"),
             std::string::npos)
       << s;
-  for (const auto& l : model.get_config()["layers"]) {
+  const Json config = model.get_config();  // a named copy: a range-for over a temporary's member dangles
+  for (const auto& l : config["layers"]) {
     if (l["name"] == "concatenate") EXPECT_EQ(l["inbound_nodes"].dump(), R"([[["dense",0,0,{}],["input_3",0,0,{}]]])");
   }
 }
