@@ -6,7 +6,10 @@ include(CMakePackageConfigHelpers)
 foreach(layer graph autodiff ops checkpoint keras)
   install(DIRECTORY ${CMAKE_SOURCE_DIR}/${layer}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/keel/${layer}
           FILES_MATCHING PATTERN "*.h"
-          PATTERN "tools" EXCLUDE PATTERN "fuzz" EXCLUDE PATTERN "proto" EXCLUDE)
+          PATTERN "tools" EXCLUDE PATTERN "fuzz" EXCLUDE PATTERN "proto" EXCLUDE
+          # Internal: the checkpointer's restore side includes generated protobuf headers and the HDF5
+          # helpers HDF5's C headers, neither of which a consumer has.
+          PATTERN "object_graph.h" EXCLUDE PATTERN "restore.h" EXCLUDE PATTERN "hdf5_detail.h" EXCLUDE)
 endforeach()
 if(EXISTS ${CMAKE_SOURCE_DIR}/keel.h)
   install(FILES ${CMAKE_SOURCE_DIR}/keel.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/keel)
