@@ -28,13 +28,16 @@
 #include "keel/ops/activation.h"
 #include "keel/ops/elementwise.h"
 #include "keel/ops/shape_ops.h"
+#include "positional_args.h"
 
 using namespace keel;
 namespace layers = keel::keras::layers;
 
 int main(int argc, char** argv) {
-  const int epochs = argc > 1 ? std::atoi(argv[1]) : 1;
-  const uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
+  const char* usage = "keel-example-keras_classification [EPOCHS [SEED]]";
+  positional_args_at_most(argc, argv, 2, usage);
+  const int epochs = static_cast<int>(positional_arg(argc, argv, 1, 1, usage));
+  const uint64_t seed = static_cast<uint64_t>(positional_arg(argc, argv, 2, 0, usage));
   try {
     keras::utils::set_random_seed(seed);
     auto [x_train, y_train, x_test, y_test] = datasets::fashion_mnist::load_data();

@@ -19,11 +19,14 @@
 #include <cstdlib>
 
 #include "tutorial_common.h"
+#include "positional_args.h"
 
 using namespace tutorial;
 
 int main(int argc, char** argv) {
-  const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 0;
+  const char* usage = "keel-example-keras_mlp_subset [SEED]";
+  positional_args_at_most(argc, argv, 1, usage);
+  const uint64_t seed = static_cast<uint64_t>(positional_arg(argc, argv, 1, 0, usage));
   try {
     keras::utils::set_random_seed(seed);
     auto [train_images, train_labels, test_images, test_labels] = load_tutorial_data(1000);

@@ -24,6 +24,7 @@
 #include "keel/ops/losses.h"
 #include "keel/ops/reduce.h"
 #include "keel/ops/shape_ops.h"
+#include "positional_args.h"
 
 using keel::Tensor;
 using keel::Variable;
@@ -64,7 +65,9 @@ double accuracy(const Mlp& model, const Tensor& x, const Tensor& labels) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int epochs = argc > 1 ? std::atoi(argv[1]) : 2;
+  const char* usage = "keel-example-mlp_graph_api [EPOCHS]";
+  positional_args_at_most(argc, argv, 1, usage);
+  const int epochs = static_cast<int>(positional_arg(argc, argv, 1, 2, usage));
   const int64_t batch = 32;
   const double lr = 0.1;
   try {
