@@ -85,7 +85,7 @@ T apply(Kind k, T x, T y) {
     case Kind::add: return static_cast<T>(x + y);
     case Kind::sub: return static_cast<T>(x - y);
     case Kind::mul: return static_cast<T>(x * y);
-    case Kind::div: return static_cast<T>(x / y);
+    case Kind::div: return detail::divide(x, y);
     case Kind::pow: return static_cast<T>(std::pow(x, y));
     case Kind::max: return x >= y || x != x ? x : y;
     case Kind::min: return x <= y || x != x ? x : y;

@@ -1,5 +1,6 @@
 // Unary elementwise ops, scalar right-hand sides, clip and cast, each with its gradient.
 #include <cmath>
+#include <limits>
 
 #include "keel/graph/node.h"
 #include "keel/graph/saved_tensor.h"
@@ -33,13 +34,20 @@ Tensor scalar_forward(const Tensor& a, double s, Scalar kind, const char* op) {
     if constexpr (std::is_same_v<T, bool>) {
       KEEL_FAIL(op, ": dtype bool is not supported");
     } else {
-      const T v = static_cast<T>(s);
+      if constexpr (std::is_integral_v<T>) {
+        // The scalar takes the tensor's dtype; NaN or a value past its range has no such value.
+        KEEL_CHECK(kind == Scalar::pow || (s >= static_cast<double>(std::numeric_limits<T>::min()) &&
+                                           s < static_cast<double>(std::numeric_limits<T>::max()) + 1.0),
+                   op, ": scalar ", s, " does not fit the input's dtype ", dtype_name(a.dtype()), " (input ",
+                   shape_str(a.shape()), ")");
+      }
+      const T v = kind == Scalar::pow ? T(0) : static_cast<T>(s);
       if constexpr (std::is_integral_v<T>) KEEL_CHECK(kind != Scalar::div || v != 0, op, ": integer division by zero");
       switch (kind) {
         case Scalar::add: y = detail::map1(a, op, [v](T x) { return x + v; }, true); break;
         case Scalar::sub: y = detail::map1(a, op, [v](T x) { return x - v; }, true); break;
         case Scalar::mul: y = detail::map1(a, op, [v](T x) { return x * v; }, true); break;
-        case Scalar::div: y = detail::map1(a, op, [v](T x) { return x / v; }, true); break;
+        case Scalar::div: y = detail::map1(a, op, [v](T x) { return detail::divide(x, v); }, true); break;
         case Scalar::pow: y = detail::map1(a, op, [s](T x) { return std::pow(x, s); }, true); break;
       }
     }

@@ -5,6 +5,8 @@
 //   Tensor gx = detail::map2(g, y, "exp", [](auto g, auto y) { return g * y; });    // same shape and dtype
 #pragma once
 
+#include <type_traits>
+
 #include "keel/graph/tensor.h"
 #include "keel/ops/detail/dnnl_kernels.h"
 #include "keel/ops/detail/loops.h"
@@ -71,6 +73,18 @@ Tensor eltwise(const Tensor& x, const char* op, Eltwise alg, float alpha, float 
     return y;
   }
   return map1(x, op, f, numeric);
+}
+
+// x / y for a nonzero y, any numeric T. Integers truncate as C++ does, except that the one quotient
+// that overflows (the most negative value over -1, which traps on x86) wraps to the most negative
+// value, as NumPy and the other integer ops do, instead of killing the process with SIGFPE.
+template <class T>
+T divide(T x, T y) {
+  if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    if (y == T(-1)) return static_cast<T>(U(0) - static_cast<U>(x));
+  }
+  return static_cast<T>(x / y);
 }
 
 }  // namespace keel::ops::detail
