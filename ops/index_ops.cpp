@@ -1,4 +1,5 @@
 // Indexing ops: slice, concat, stack, gather (scatter-add gradient), one_hot and argmax.
+#include <cmath>
 #include <cstring>
 
 #include "keel/graph/node.h"
@@ -87,7 +88,9 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
     for (int64_t d = 0; ok && d < first.dim(); ++d) ok = d == a || x.shape()[d] == first.shape()[d];
     KEEL_CHECK(ok, "concat: input ", i, " is ", shape_str(x.shape()), " ", dtype_name(x.dtype()), ", input 0 is ",
                shape_str(first.shape()), " ", dtype_name(first.dtype()), " (axis ", a, ")");
-    shape[a] += x.shape()[a];
+    KEEL_CHECK(!__builtin_add_overflow(shape[a], x.shape()[a], &shape[a]), "concat: the sizes along axis ", a,
+               " overflow int64 at input ", i, " ", shape_str(x.shape()), " (input 0 is ", shape_str(first.shape()),
+               ")");
   }
   Tensor out = Tensor::empty(shape, first.dtype());
   const Split po = split_at(shape, a);
@@ -218,9 +221,14 @@ Tensor argmax(const Tensor& x, int64_t axis) {
     detail::parallel_chunks(p.outer * p.inner, [&](int64_t b, int64_t e) {
       for (int64_t k = b; k < e; ++k) {
         const T* base = px + (k / p.inner) * p.size * p.inner + k % p.inner;
+        // The first NaN is the maximum, as ops::max propagates it and torch.argmax returns its index;
+        // a plain `>` skipped it, so the answer depended on where the NaN sat.
         int64_t best = 0;
-        for (int64_t c = 1; c < p.size; ++c)
-          if (base[c * p.inner] > base[best * p.inner]) best = c;
+        for (int64_t c = 1; c < p.size; ++c) {
+          const T cur = base[best * p.inner], v = base[c * p.inner];
+          if (std::isnan(static_cast<double>(cur))) break;
+          if (v > cur || std::isnan(static_cast<double>(v))) best = c;
+        }
         o[k] = best;
       }
     }, p.size);

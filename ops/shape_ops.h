@@ -24,6 +24,6 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t axis = 0);
 // Gradient: scatter-add.
 Tensor gather(const Tensor& x, const Tensor& indices, int64_t axis = 0);
 Tensor one_hot(const Tensor& indices, int64_t depth, DType dtype = DType::f32);
-Tensor argmax(const Tensor& x, int64_t axis = -1);  // i64, not differentiable
+Tensor argmax(const Tensor& x, int64_t axis = -1);  // i64, not differentiable; the first NaN wins
 
 }  // namespace keel::ops

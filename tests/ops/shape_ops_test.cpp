@@ -117,3 +117,12 @@ TEST(ShapeOps, SliceWithAHugeStepTakesTheFirstElement) {
   EXPECT_EQ(ops::slice(x, 0, 1, 5, INT64_MAX - 1).to_vector<double>(), (std::vector<double>{2}));
   EXPECT_EQ(ops::slice(x, 0, 0, 5, 2).to_vector<double>(), (std::vector<double>{1, 3, 5}));
 }
+
+// Empty inputs whose sizes along the axis sum past int64 used to wrap, and the error blamed a negative
+// dimension of a shape the user never wrote ("Tensor: negative dimension in shape [0,-9223372036854775808]").
+TEST(ShapeOps, ConcatSizesPastInt64AreAnErrorNamingTheInputs) {
+  const int64_t big = int64_t{1} << 62;
+  EXPECT_EQ(error_of([&] { ops::concat({Tensor::zeros({0, big}), Tensor::zeros({0, big})}, 1); }),
+            "concat: the sizes along axis 1 overflow int64 at input 1 [0,4611686018427387904] (input 0 is "
+            "[0,4611686018427387904])");
+}
