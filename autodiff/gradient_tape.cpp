@@ -38,7 +38,12 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   uint64_t keep_from = UINT64_MAX;
   for (const GradientTape* t : g_live_tapes)
     if (t != this && (t->persistent_ || !t->used_)) keep_from = std::min(keep_from, t->first_sequence_nr_);
-  std::vector<Tensor> grads = detail::grad_keeping(target, sources, output_gradient, /*retain_graph=*/persistent_,
+  // As tf.GradientTape: without an output gradient, a target of several elements is differentiated as
+  // its sum (a seed of ones), where backward() insists on a scalar as torch does.
+  Tensor seed = output_gradient;
+  if (!seed.defined() && target.defined() && target.requires_grad() && target.numel() != 1)
+    seed = Tensor::ones(target.shape(), target.dtype());
+  std::vector<Tensor> grads = detail::grad_keeping(target, sources, seed, /*retain_graph=*/persistent_,
                                                    /*zeros_for_unconnected=*/true, keep_from);
   if (keep_from != UINT64_MAX && target.requires_grad()) mark_not_differentiable(grads);
   return grads;

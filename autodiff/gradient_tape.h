@@ -33,6 +33,8 @@ class GradientTape {
   // Marks a leaf tensor as requiring a gradient from here on.
   void watch(const Tensor& t);
   // Gradients of `target` w.r.t. `sources`; zeros of the source's shape where target does not depend on it.
+  // Without `output_gradient`, a target of any shape is differentiated as the sum of its elements, as
+  // tf.GradientTape does (backward() instead requires a scalar root, as torch does).
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources,
                                const Tensor& output_gradient = Tensor());
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<Variable>& sources,
