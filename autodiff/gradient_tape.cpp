@@ -10,6 +10,12 @@ namespace keel {
 namespace {
 // The tapes live on this thread, in construction order.
 thread_local std::vector<const GradientTape*> g_live_tapes;
+
+bool holds(const std::vector<std::weak_ptr<TensorImpl>>& watched, const TensorImpl* impl) {
+  for (const auto& w : watched)
+    if (w.lock().get() == impl) return true;
+  return false;
+}
 }  // namespace
 
 GradientTape::GradientTape(bool persistent) : first_sequence_nr_(next_sequence_nr()), persistent_(persistent) {
@@ -21,12 +27,26 @@ GradientTape::~GradientTape() {
       g_live_tapes.erase(g_live_tapes.begin() + static_cast<std::ptrdiff_t>(i));
       break;
     }
+  // Unwatch what this tape watched, unless another live tape on this thread watches it too.
+  for (const auto& w : watched_) {
+    const std::shared_ptr<TensorImpl> impl = w.lock();
+    if (!impl || impl->grad_fn) continue;
+    bool other = false;
+    for (const GradientTape* t : g_live_tapes) other = other || holds(t->watched_, impl.get());
+    if (!other) impl->requires_grad = false;
+  }
 }
 
 void GradientTape::watch(const Tensor& t) {
   KEEL_CHECK(t.defined(), "GradientTape::watch: tensor is undefined");
   KEEL_CHECK(t.is_leaf(), "GradientTape::watch: only leaf tensors can be watched (watch before computing with it)");
-  if (!t.requires_grad()) t.set_requires_grad(true);
+  bool watched_elsewhere = false;
+  for (const GradientTape* other : g_live_tapes)
+    watched_elsewhere = watched_elsewhere || (other != this && holds(other->watched_, t.impl()));
+  if (!t.requires_grad() || watched_elsewhere) {
+    t.set_requires_grad(true);
+    if (!holds(watched_, t.impl())) watched_.push_back(t.impl_ptr());
+  }
 }
 
 std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Tensor>& sources,

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "keel/graph/node.h"
@@ -30,7 +31,9 @@ class GradientTape {
   GradientTape(const GradientTape&) = delete;
   GradientTape& operator=(const GradientTape&) = delete;
 
-  // Marks a leaf tensor as requiring a gradient from here on.
+  // Marks a leaf tensor as requiring a gradient while this tape lives (as tf.GradientTape.watch): when
+  // the last live tape that watched it is destroyed, a tensor that did not require a gradient before
+  // stops requiring one, so later ops on it record nothing and backward() leaves it alone.
   void watch(const Tensor& t);
   // Gradients of `target` w.r.t. `sources`; zeros of the source's shape where target does not depend on it.
   // Without `output_gradient`, a target of any shape is differentiated as the sum of its elements, as
@@ -44,6 +47,8 @@ class GradientTape {
   static void mark_not_differentiable(std::vector<Tensor>& grads);
   // Nodes numbered from here on were recorded while this tape was live.
   uint64_t first_sequence_nr_;
+  // Leaves whose requires_grad watch() turned on (or that another live tape had turned on).
+  std::vector<std::weak_ptr<TensorImpl>> watched_;
   bool persistent_;
   bool used_ = false;
   EnableGradGuard enable_;
