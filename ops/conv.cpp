@@ -26,14 +26,23 @@ Padding padding_from_name(const std::string& name) {
 ConvGeometry conv_geometry(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, Padding pad) {
   KEEL_CHECK(in >= 0 && kernel >= 1 && stride >= 1 && dilation >= 1, "conv_geometry: invalid input ", in,
              ", kernel ", kernel, ", stride ", stride, ", dilation ", dilation);
-  const int64_t eff = (kernel - 1) * dilation + 1;
+  // Checked arithmetic: huge strides or dilations wrapped, and a 'same' convolution with stride
+  // INT64_MAX came out empty and was reported as smaller than its kernel "with valid padding".
+  int64_t eff = 0;
+  KEEL_CHECK(!__builtin_mul_overflow(kernel - 1, dilation, &eff) && !__builtin_add_overflow(eff, 1, &eff),
+             "conv_geometry: kernel ", kernel, " with dilation ", dilation, " spans more than int64 counts");
   ConvGeometry g;
   if (pad == Padding::valid) {
     g.out = in >= eff ? (in - eff) / stride + 1 : 0;
     return g;
   }
-  g.out = (in + stride - 1) / stride;
-  const int64_t total = std::max<int64_t>((g.out - 1) * stride + eff - in, 0);
+  g.out = in / stride + (in % stride != 0);
+  int64_t span = 0;  // (out - 1) * stride + eff
+  KEEL_CHECK(!__builtin_mul_overflow(std::max<int64_t>(g.out - 1, 0), stride, &span) &&
+                 !__builtin_add_overflow(span, eff, &span),
+             "conv_geometry: 'same' padding for input ", in, ", kernel ", kernel, ", stride ", stride, ", dilation ",
+             dilation, " overflows int64");
+  const int64_t total = g.out > 0 ? std::max<int64_t>(span - in, 0) : std::max<int64_t>(eff - stride, 0);
   g.pad_before = total / 2;
   g.pad_after = total - g.pad_before;
   return g;
@@ -279,7 +288,13 @@ Tensor conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, const C
                    : Tensor::uninitialized({g.n, g.oh, g.ow, g.o}, x.dtype());
   const Descs d = make_descs(g, bias.defined(), p.act);
   if (x.dtype() == DType::f32 && !empty) {
-    onednn_forward(g, d, x, kernel, bias, p.act, y);
+    try {
+      onednn_forward(g, d, x, kernel, bias, p.act, y);
+    } catch (const dnnl::error& e) {
+      KEEL_FAIL("conv2d: oneDNN cannot run input ", shape_str(x.shape()), " with kernel ", shape_str(kernel.shape()),
+                ", strides (", p.stride_h, ",", p.stride_w, "), dilation (", p.dilation_h, ",", p.dilation_w,
+                "), padding (", g.ph, ",", g.pw, "): ", e.what());
+    }
   } else if (!empty) {
     const double* b = bias.defined() ? bias.data<double>() : nullptr;
     plain_forward(g, x.data<double>(), kernel.data<double>(), b, y.data<double>());

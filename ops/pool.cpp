@@ -120,7 +120,13 @@ Tensor pool2d(const char* op, const Tensor& x, const Pool2DParams& p, bool is_ma
   const bool f32 = x.dtype() == DType::f32, empty = x.numel() == 0;
   memory workspace;
   if (f32 && !empty) {
-    PoolPrims prims = pool_forward_prims(g, is_max, key);
+    PoolPrims prims;
+    try {
+      prims = pool_forward_prims(g, is_max, key);
+    } catch (const dnnl::error& e) {
+      KEEL_FAIL(op, ": oneDNN cannot run input ", shape_str(x.shape()), " with window ", g.ph, "x", g.pw,
+                ", strides (", g.sh, ",", g.sw, "), padding (", g.pad_t, ",", g.pad_l, "): ", e.what());
+    }
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, dnnl_glue::wrap(x, nhwc(g.n, g.c, g.h, g.w))},
                                          {DNNL_ARG_DST, dnnl_glue::wrap(y, nhwc(g.n, g.c, g.oh, g.ow))}};
     if (is_max) {
