@@ -131,6 +131,15 @@ Tensor arith_forward(const Tensor& a, const Tensor& b, Kind kind, const char* op
               for (int64_t i = 0; i < b.numel(); ++i)
                 KEEL_CHECK(pb[i] != 0, op, ": integer division by zero");
             }
+            // As TensorFlow and torch: the result is a fraction that truncation would silently turn into 0.
+            if constexpr (std::is_signed_v<T>) {
+              if (kind == Kind::pow) {
+                const T* pb = b.data<T>();
+                for (int64_t i = 0; i < b.numel(); ++i)
+                  KEEL_CHECK(pb[i] >= 0, op, ": integers to negative integer powers are not allowed (exponent ",
+                             +pb[i], " in ", shape_str(b.shape()), " ", dtype_name(dt), ")");
+              }
+            }
           }
           binary_kernel<T, T>(a, b, out, op, [kind](T x, T y) { return apply(kind, x, y); });
         }

@@ -40,6 +40,8 @@ Tensor scalar_forward(const Tensor& a, double s, Scalar kind, const char* op) {
                                            s < static_cast<double>(std::numeric_limits<T>::max()) + 1.0),
                    op, ": scalar ", s, " does not fit the input's dtype ", dtype_name(a.dtype()), " (input ",
                    shape_str(a.shape()), ")");
+        KEEL_CHECK(kind != Scalar::pow || s >= 0, op, ": integers to negative powers are not allowed (exponent ", s,
+                   ", input ", shape_str(a.shape()), " ", dtype_name(a.dtype()), ")");
       }
       const T v = kind == Scalar::pow ? T(0) : static_cast<T>(s);
       if constexpr (std::is_integral_v<T>) KEEL_CHECK(kind != Scalar::div || v != 0, op, ": integer division by zero");

@@ -37,3 +37,15 @@ TEST(IntegerArithmetic, ScalarsOutsideTheIntegerTypeAreErrors) {
   EXPECT_EQ(ops::add(i, 2147483645.0).to_vector<int32_t>(), (std::vector<int32_t>{2147483646, 2147483647}));
   EXPECT_EQ(ops::pow(i, 2.0).to_vector<int32_t>(), (std::vector<int32_t>{1, 4}));
 }
+
+// 2^-1 truncated silently to 0; TensorFlow and torch both refuse integer tensors to negative integer powers.
+TEST(IntegerArithmetic, NegativePowersOfIntegersAreErrors) {
+  Tensor i = Tensor::from_vector<int32_t>({2, 3});
+  EXPECT_EQ(error_of([&] { ops::pow(i, Tensor::from_vector<int32_t>({1, -1})); }),
+            "pow: integers to negative integer powers are not allowed (exponent -1 in [2] i32)");
+  EXPECT_EQ(error_of([&] { ops::pow(i, -2.0); }),
+            "pow: integers to negative powers are not allowed (exponent -2, input [2] i32)");
+  EXPECT_EQ(ops::pow(i, Tensor::from_vector<int32_t>({3, 0})).to_vector<int32_t>(), (std::vector<int32_t>{8, 1}));
+  EXPECT_EQ(ops::pow(Tensor::from_vector<uint8_t>({2}), Tensor::from_vector<uint8_t>({7})).to_vector<uint8_t>(),
+            (std::vector<uint8_t>{128}));
+}
