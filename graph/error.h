@@ -19,6 +19,13 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
+// A tensor's memory could not be allocated; the message names the shape, dtype and bytes. Callers that
+// know more (a layer creating a weight) catch it to name the object.
+class AllocationError : public Error {
+ public:
+  explicit AllocationError(const std::string& what) : Error(what) {}
+};
+
 namespace detail {
 template <class... Args>
 std::string concat(Args&&... args) {

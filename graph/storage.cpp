@@ -53,7 +53,9 @@ Storage::Storage(DType dtype, int64_t numel, bool zero) : numel_(numel), dtype_(
   raw_ = numeric ? detail::buffer_cache_take(alloc + kAlignment) : nullptr;
   const bool fresh = raw_ == nullptr;
   if (fresh) raw_ = std::malloc(alloc + kAlignment);
-  if (!raw_) throw std::bad_alloc();
+  if (!raw_)
+    throw AllocationError(detail::concat("Storage: cannot allocate ", alloc, " bytes for ", numel, " elements of ",
+                                         dtype_name(dtype)));
   data_ = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw_) + kAlignment - 1) & ~(kAlignment - 1));
   if (fresh && alloc >= huge_page_threshold()) detail::advise_huge_pages(data_, alloc);  // before the first touch
   if (dtype == DType::string) {

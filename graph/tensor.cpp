@@ -24,7 +24,12 @@ std::shared_ptr<TensorImpl> make_impl(const Shape& shape, DType dtype, bool zero
   impl->numel = checked_numel(shape, "Tensor");
   impl->shape = shape;
   impl->dtype = dtype;
-  impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), dtype, impl->numel, zero);
+  try {
+    impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), dtype, impl->numel, zero);
+  } catch (const AllocationError&) {
+    throw AllocationError(detail::concat("Tensor: cannot allocate ", impl->numel * static_cast<int64_t>(dtype_size(dtype)),
+                                         " bytes for ", shape_str(shape), " ", dtype_name(dtype)));
+  }
   return impl;
 }
 

@@ -1,6 +1,5 @@
 #include "keel/keras/layers/layer.h"
 
-#include <new>
 #include <set>
 #include <sstream>
 
@@ -289,7 +288,7 @@ Variable Layer::make_weight(const std::string& full_name, const Shape& shape, co
   Generator gen(mix_seed(seed_, weights_.size() + 1));
   try {
     return Variable(full_name, (*init)(shape, gen), trainable);
-  } catch (const std::bad_alloc&) {
+  } catch (const AllocationError&) {
     KEEL_FAIL(describe(), ": weight '", full_name, "' ", shape_str(shape), " needs ", bytes,
               " bytes, which cannot be allocated");
   }
