@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 
 namespace keel {
 
@@ -27,6 +29,19 @@ template <> struct DTypeOf<uint8_t> { static constexpr DType value = DType::u8; 
 template <> struct DTypeOf<bool> { static constexpr DType value = DType::boolean; };
 template <> struct DTypeOf<std::string> { static constexpr DType value = DType::string; };
 template <class T> constexpr DType dtype_of() { return DTypeOf<T>::value; }
+
+// Whether `v` has a value of element type T: always for floating T; for an integer T, not NaN, not
+// infinite and within T's range (the conversion of anything else is undefined; x86 gives the most
+// negative integer).
+template <class T>
+constexpr bool fits_dtype(double v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    return v >= static_cast<double>(std::numeric_limits<T>::min()) &&
+           v < static_cast<double>(std::numeric_limits<T>::max()) + 1.0;
+  } else {
+    return true;
+  }
+}
 
 // Calls f(T{}) with T the C++ type of a numeric dtype (not string); throws for string.
 // `what` names the caller in the error.

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstring>
 #include <iomanip>
-#include <limits>
 #include <ostream>
 #include <sstream>
 #include <type_traits>
@@ -225,14 +224,9 @@ void Tensor::copy_(const Tensor& src) {
 void Tensor::fill_(double value) {
   dispatch_numeric(dtype(), "Tensor::fill_", [&](auto z) {
     using T = decltype(z);
-    // NaN, infinities and values past the integer type's range have no value of that type (the
-    // conversion is undefined; x86 gave the most negative integer), as torch.full refuses them.
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      KEEL_CHECK(value >= static_cast<double>(std::numeric_limits<T>::min()) &&
-                     value < static_cast<double>(std::numeric_limits<T>::max()) + 1.0,
-                 "Tensor::fill_: value ", value, " does not fit ", dtype_name(dtype()), " (tensor of shape ",
-                 shape_str(shape()), ")");
-    }
+    // As torch.full: NaN, infinities and values past an integer type's range are refused.
+    KEEL_CHECK(fits_dtype<T>(value), "Tensor::fill_: value ", value, " does not fit ", dtype_name(dtype()),
+               " (tensor of shape ", shape_str(shape()), ")");
     bump_version();
     fill_typed<T>(raw_data(), numel(), value);
   });

@@ -1,6 +1,5 @@
 // Unary elementwise ops, scalar right-hand sides, clip and cast, each with its gradient.
 #include <cmath>
-#include <limits>
 
 #include "keel/graph/node.h"
 #include "keel/graph/saved_tensor.h"
@@ -36,9 +35,7 @@ Tensor scalar_forward(const Tensor& a, double s, Scalar kind, const char* op) {
     } else {
       if constexpr (std::is_integral_v<T>) {
         // The scalar takes the tensor's dtype; NaN or a value past its range has no such value.
-        KEEL_CHECK(kind == Scalar::pow || (s >= static_cast<double>(std::numeric_limits<T>::min()) &&
-                                           s < static_cast<double>(std::numeric_limits<T>::max()) + 1.0),
-                   op, ": scalar ", s, " does not fit the input's dtype ", dtype_name(a.dtype()), " (input ",
+        KEEL_CHECK(kind == Scalar::pow || fits_dtype<T>(s), op, ": scalar ", s, " does not fit the input's dtype ", dtype_name(a.dtype()), " (input ",
                    shape_str(a.shape()), ")");
         KEEL_CHECK(kind != Scalar::pow || s >= 0, op, ": integers to negative powers are not allowed (exponent ", s,
                    ", input ", shape_str(a.shape()), " ", dtype_name(a.dtype()), ")");
