@@ -1,4 +1,4 @@
-// Indexing ops: slice, concat, stack, gather (scatter-add gradient), one_hot and argmax.
+// Indexing ops: slice, reverse, concat, stack, gather (scatter-add gradient), one_hot and argmax.
 #include <cmath>
 #include <cstring>
 
@@ -24,7 +24,8 @@ Split split_at(const Shape& s, int64_t axis) {
   return p;
 }
 
-// Copies rows [outer, k, inner] between two tensors: dst row (o, dst_k(k)) <- src row (o, src_k(k)).
+// Copies rows [outer, k, inner] between two tensors: dst row (o, dst_start + k) <- src row
+// (o, src_start + k * src_step); src_step may be negative.
 void copy_rows(const Tensor& src, Tensor& dst, int64_t outer, int64_t count, int64_t inner, int64_t src_size,
                int64_t dst_size, int64_t src_start, int64_t src_step, int64_t dst_start) {
   const size_t esz = dtype_size(src.dtype());
@@ -72,6 +73,17 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t stop, int64_t
           std::memcpy(d + ((o * p.size + s0 + k * step) * p.inner) * esz, s + ((o * count + k) * p.inner) * esz, row);
       return std::vector<Tensor>{gx};
     });
+  return out;
+}
+
+Tensor reverse(const Tensor& x, int64_t axis) {
+  check_copyable(x, "reverse");
+  const int64_t a = normalize_axis(axis, x.dim(), "reverse");
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  const Split p = split_at(x.shape(), a);
+  if (p.size > 0) copy_rows(x, out, p.outer, p.size, p.inner, p.size, p.size, p.size - 1, -1, 0);
+  if (should_record({x}))
+    record("reverse", {x}, out, [a](const Tensor& g) { return std::vector<Tensor>{reverse(g, a)}; });
   return out;
 }
 

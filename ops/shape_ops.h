@@ -1,7 +1,7 @@
 // Shape and indexing ops, each with its gradient (ops/shape_ops.cpp, ops/index_ops.cpp).
 //
 //   ops::reshape(x, {-1, 784});  ops::transpose(w);  ops::permute(x, {0, 3, 1, 2});
-//   ops::slice(x, /*axis=*/0, 10, 20);  ops::concat({a, b}, 1);  ops::gather(table, ids, 0);
+//   ops::slice(x, /*axis=*/0, 10, 20);  ops::reverse(x, 1);  ops::concat({a, b}, 1);  ops::gather(table, ids, 0);
 #pragma once
 
 #include <vector>
@@ -17,6 +17,8 @@ Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes = {});
 Tensor transpose(const Tensor& x);                    // reverses the last two axes (rank >= 2)
 Tensor permute(const Tensor& x, const std::vector<int64_t>& perm);
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t stop, int64_t step = 1);
+// x with the order of its entries along `axis` reversed (tf.reverse on one axis); gradient: reversed back.
+Tensor reverse(const Tensor& x, int64_t axis);
 Tensor concat(const std::vector<Tensor>& xs, int64_t axis);
 Tensor stack(const std::vector<Tensor>& xs, int64_t axis = 0);
 // Rows of `x` along `axis` picked by integer `indices` (i32/i64, any shape): result shape is

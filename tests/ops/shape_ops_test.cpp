@@ -126,3 +126,23 @@ TEST(ShapeOps, ConcatSizesPastInt64AreAnErrorNamingTheInputs) {
             "concat: the sizes along axis 1 overflow int64 at input 1 [0,4611686018427387904] (input 0 is "
             "[0,4611686018427387904])");
 }
+
+TEST(ShapeOps, ReverseMatchesReferenceOnEveryAxis) {
+  Tensor x = rnd({2, 3, 4}, DType::f64);
+  const auto v = values(x);
+  for (int64_t axis = 0; axis < 3; ++axis) {
+    Tensor y = ops::reverse(x, axis);
+    ASSERT_EQ(y.shape(), x.shape());
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      auto idx = unravel(i, y.shape());
+      idx[axis] = x.shape()[axis] - 1 - idx[axis];
+      ASSERT_EQ(values(y)[i], v[ravel_broadcast(idx, x.shape())]) << "axis " << axis << " element " << i;
+    }
+    expect_grad_ok([axis](const std::vector<Tensor>& in) { return ops::mul(ops::reverse(in[0], axis), in[0]); },
+                   {x}, "reverse");
+  }
+  EXPECT_EQ(ops::reverse(Tensor::from_vector<int32_t>({1, 2, 3}), -1).to_vector<int32_t>(),
+            (std::vector<int32_t>{3, 2, 1}));
+  EXPECT_EQ(ops::reverse(Tensor::zeros({2, 0, 3}), 1).shape(), (Shape{2, 0, 3}));
+  EXPECT_EQ(error_of([] { ops::reverse(Tensor::zeros({2, 3}), 2); }), "reverse: axis 2 is out of range for rank 2");
+}
