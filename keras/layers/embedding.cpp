@@ -73,7 +73,7 @@ LSTM::LSTM(const LSTMOptions& o)
 void LSTM::build(const Shape& s) {
   const int64_t in = s.back(), u = opts_.units_;
   KEEL_CHECK(in > 0, describe(), ": the feature dimension of the input must be known, got ", shape_str_none(s));
-  const std::string prefix = name() + "/lstm_cell/";
+  const std::string prefix = weight_prefix() + "/lstm_cell/";
   kernel_ = make_weight(prefix + "kernel", {in, 4 * u}, opts_.kernel_initializer_, true);
   register_weight(kernel_);
   cell_->track_variable("kernel", kernel_);
@@ -120,7 +120,8 @@ std::vector<Tensor> LSTM::call_multi(const std::vector<Tensor>& xs, bool) {
              xs.size());
   const Tensor h0 = xs.size() == 3 ? xs[1] : Tensor();
   const Tensor c0 = xs.size() == 3 ? xs[2] : Tensor();
-  auto r = ops::lstm(xs[0], kernel_.value(), recurrent_kernel_.value(), opts_.use_bias_ ? bias_.value() : Tensor(),
+  const Tensor x = opts_.go_backwards_ ? ops::reverse(xs[0], 1) : xs[0];
+  auto r = ops::lstm(x, kernel_.value(), recurrent_kernel_.value(), opts_.use_bias_ ? bias_.value() : Tensor(),
                      h0, c0, opts_.return_sequences_);
   if (opts_.return_state_) return {r.output, r.h, r.c};
   return {r.output};
@@ -139,7 +140,7 @@ Json LSTM::get_config() const {
   Json c = Layer::get_config();
   c["return_sequences"] = opts_.return_sequences_;
   c["return_state"] = opts_.return_state_;
-  c["go_backwards"] = false;
+  c["go_backwards"] = opts_.go_backwards_;
   c["stateful"] = false;
   c["unroll"] = false;
   c["time_major"] = false;

@@ -4,6 +4,7 @@
 //   layers::LSTM(32)   layers::LSTM(LSTMOptions(32).return_sequences(true))
 //   auto merged = layers::Concatenate()({a, b});   auto sum = layers::Add()({a, b});
 //   auto outs = layers::LSTM(LSTMOptions(8).return_state(true))({x});   // {output, h, c}
+//   layers::LSTM(LSTMOptions(32).go_backwards(true))              // reads the sequence backwards
 #pragma once
 
 #include "keel/keras/layers/layer.h"
@@ -40,12 +41,15 @@ class Embedding : public LayerImpl<Embedding> {
 struct LSTMOptions : LayerOptions<LSTMOptions> {
   int64_t units_;
   bool return_sequences_ = false, return_state_ = false, use_bias_ = true, unit_forget_bias_ = true;
+  bool go_backwards_ = false;
   InitializerPtr kernel_initializer_ = std::make_shared<initializers::GlorotUniform>();
   InitializerPtr recurrent_initializer_ = std::make_shared<initializers::Orthogonal>();
   InitializerPtr bias_initializer_ = std::make_shared<initializers::Zeros>();
   explicit LSTMOptions(int64_t units) : units_(units) {}
   LSTMOptions& return_sequences(bool b) { return_sequences_ = b; return *this; }
   LSTMOptions& return_state(bool b) { return_state_ = b; return *this; }
+  // Reads the sequence last step first; return_sequences then gives the outputs in that (reversed) order.
+  LSTMOptions& go_backwards(bool b) { go_backwards_ = b; return *this; }
   LSTMOptions& use_bias(bool b) { use_bias_ = b; return *this; }
   LSTMOptions& unit_forget_bias(bool b) { unit_forget_bias_ = b; return *this; }
   LSTMOptions& kernel_initializer(const std::string& n) { kernel_initializer_ = initializers::get(n); return *this; }
@@ -73,6 +77,7 @@ class LSTM : public LayerImpl<LSTM> {
   const Variable& kernel() const { return kernel_; }
   const Variable& recurrent_kernel() const { return recurrent_kernel_; }
   const Variable& bias() const { return bias_; }
+  const LSTMOptions& options() const { return opts_; }
 
  private:
   LSTMOptions opts_;

@@ -54,7 +54,8 @@ void Layer::set_batch_input_shape(const Shape& s) {
 
 Layer::Layer(Layer&& o)
     : Trackable(), input_spec_(std::move(o.input_spec_)), batch_input_shape_(std::move(o.batch_input_shape_)),
-      class_name_(std::move(o.class_name_)), name_(std::move(o.name_)), trainable_(o.trainable_),
+      class_name_(std::move(o.class_name_)), name_(std::move(o.name_)), weight_scope_(std::move(o.weight_scope_)),
+      trainable_(o.trainable_),
       built_(o.built_), seed_(o.seed_), generator_(o.generator_), weights_(std::move(o.weights_)),
       build_shapes_(std::move(o.build_shapes_)), nodes_(std::move(o.nodes_)) {
   for (const auto& c : o.tracked()) {
@@ -65,6 +66,12 @@ Layer::Layer(Layer&& o)
 Layer::~Layer() = default;
 
 std::string Layer::describe() const { return class_name_ + " '" + name_ + "'"; }
+
+void Layer::set_weight_scope(std::string scope) {
+  KEEL_CHECK(!built_ && weights_.empty(), describe(), ": the weight scope '", scope,
+             "' must be set before the layer is built");
+  weight_scope_ = std::move(scope);
+}
 
 std::shared_ptr<Layer> Layer::into_shared() && {
   KEEL_FAIL(describe(), ": this layer class cannot be moved into a model; hold it in a std::shared_ptr");
@@ -299,7 +306,7 @@ void Layer::register_weight(const Variable& v) { weights_.push_back(v); }
 Variable Layer::add_weight(const std::string& name, const Shape& shape, const InitializerPtr& init,
                            bool trainable) {
   KEEL_CHECK(!name.empty(), describe(), ": a weight name must not be empty");
-  const std::string full = name_ + "/" + name;
+  const std::string full = weight_prefix() + "/" + name;
   for (const Variable& w : weights_) {
     KEEL_CHECK(w.name() != full, describe(), ": duplicate weight name '", name, "'");
   }

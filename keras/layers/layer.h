@@ -15,8 +15,8 @@
 // Multi-input layers override build_multi/call_multi/compute_output_shapes instead.
 //
 // Shapes given to build() and compute_output_shape() include the batch dimension, -1 when unknown.
-// Variables are named as Keras names them without the ":0" suffix ("dense/kernel"); the checkpoint
-// edge is the short name ("kernel").
+// Variables are named as Keras names them without the ":0" suffix ("dense/kernel"; inside a wrapper
+// "bidirectional/forward_lstm/lstm_cell/kernel"); the checkpoint edge is the short name ("kernel").
 #pragma once
 
 #include <cstdint>
@@ -78,6 +78,11 @@ class Layer : public Trackable {
 
   const std::string& name() const { return name_; }
   const std::string& class_name() const { return class_name_; }
+  // The prefix of this layer's variable names: the name, or "<scope>/<name>" once a wrapper has set a
+  // scope (Bidirectional's layers are "bidirectional/forward_lstm", as Keras's name scopes make them).
+  std::string weight_prefix() const { return weight_scope_.empty() ? name_ : weight_scope_ + "/" + name_; }
+  // For wrappers, before the layer is built (its variables are named when they are created).
+  void set_weight_scope(std::string scope);
   bool trainable() const { return trainable_; }
   virtual void set_trainable(bool t) { trainable_ = t; }
   bool built() const { return built_; }
@@ -174,6 +179,7 @@ class Layer : public Trackable {
 
   std::string class_name_;
   std::string name_;
+  std::string weight_scope_;
   bool trainable_ = true;
   bool built_ = false;
   bool in_default_call_ = false;

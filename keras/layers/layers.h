@@ -4,11 +4,14 @@
 //   using namespace keel::keras;
 //   Sequential model({layers::Dense(DenseOptions(64).activation("relu").input_shape({784})),
 //                     layers::Dense(10, "softmax")});
+//   Sequential rnn({layers::Bidirectional(BidirectionalOptions(layers::LSTM(32)).input_shape({28, 28})),
+//                   layers::Dense(10)});
 #pragma once
 
 #include "keel/keras/initializers.h"
 #include "keel/keras/layers/activations.h"
 #include "keel/keras/layers/backend.h"
+#include "keel/keras/layers/bidirectional.h"
 #include "keel/keras/layers/conv.h"
 #include "keel/keras/layers/core.h"
 #include "keel/keras/layers/embedding.h"

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "keel/graph/error.h"
+#include "keel/keras/layers/bidirectional.h"
 #include "keel/keras/layers/conv.h"
 #include "keel/keras/layers/core.h"
 #include "keel/keras/layers/embedding.h"
@@ -166,15 +167,32 @@ std::map<std::string, LayerFactory> builtins() {
     KEEL_CHECK(get_or<std::string>(c, "activation", "tanh") == "tanh" &&
                    get_or<std::string>(c, "recurrent_activation", "sigmoid") == "sigmoid",
                "LSTM '", name, "': only activation 'tanh' with recurrent_activation 'sigmoid' is supported");
-    for (const char* flag : {"go_backwards", "stateful", "time_major"}) {
+    for (const char* flag : {"stateful", "time_major"}) {
       KEEL_CHECK(!get_or(c, flag, false), "LSTM '", name, "': ", flag, "=true is not supported");
     }
     o.return_sequences(get_or(c, "return_sequences", false)).return_state(get_or(c, "return_state", false));
+    o.go_backwards(get_or(c, "go_backwards", false));
     o.use_bias(get_or(c, "use_bias", true)).unit_forget_bias(get_or(c, "unit_forget_bias", true));
     o.kernel_initializer_ = init_of(c, "kernel_initializer", o.kernel_initializer_);
     o.recurrent_initializer_ = init_of(c, "recurrent_initializer", o.recurrent_initializer_);
     o.bias_initializer_ = init_of(c, "bias_initializer", o.bias_initializer_);
     return std::make_shared<LSTM>(o);
+  };
+  t["Bidirectional"] = [](const Json& c) -> std::shared_ptr<Layer> {
+    const LayerArgs args = layer_args_from_config(c);
+    KEEL_CHECK(c.contains("layer") && c["layer"].is_object(), "Bidirectional '", args.name,
+               "': the config has no 'layer' entry ({\"class_name\": \"LSTM\", \"config\": {...}})");
+    BidirectionalOptions o(layer_from_config(c["layer"]));
+    o.base = args;
+    if (c.contains("merge_mode")) {
+      const Json& m = c["merge_mode"];
+      KEEL_CHECK(m.is_null() || m.is_string(), "Bidirectional '", args.name, "': merge_mode must be a string or null, got ",
+                 m.dump());
+      o.merge_mode(m.is_null() ? std::nullopt : std::optional<std::string>(m.get<std::string>()));
+    }
+    if (c.contains("backward_layer") && !c["backward_layer"].is_null())
+      o.backward_layer(layer_from_config(c["backward_layer"]));
+    return std::make_shared<Bidirectional>(o);
   };
   t["Concatenate"] = [](const Json& c) -> std::shared_ptr<Layer> {
     ConcatenateOptions o;

@@ -11,7 +11,7 @@
 //
 // Built-in: InputLayer, Dense, Dropout, Flatten, Reshape, Activation, Conv2D, MaxPooling2D,
 // AveragePooling2D, GlobalAveragePooling2D, BatchNormalization, LayerNormalization, Embedding, LSTM,
-// Concatenate, Add, and the models Sequential, Functional (and "Model", its older name).
+// Bidirectional, Concatenate, Add, and the models Sequential, Functional (and "Model", its older name).
 #pragma once
 
 #include <functional>
