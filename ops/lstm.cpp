@@ -3,7 +3,10 @@
 // kernel with its own backward, the reference for the gradient checks.
 #include "keel/ops/lstm.h"
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <vector>
 #include <cstring>
 
 #include "keel/graph/detail/isa_dispatch.h"
@@ -33,7 +36,8 @@ struct PlainState {
 };
 
 template <class T>
-PlainState plain_forward(const Dims& d, const T* x, const T* w, const T* r, const T* b, const T* h0, const T* c0) {
+PlainState plain_forward(const Dims& d, const T* x, const T* w, const T* r, const T* b, const T* h0, const T* c0,
+                         const uint8_t* mask) {
   const int64_t g4 = 4 * d.u, nu = d.n * d.u;
   PlainState s{Tensor::empty({d.t, d.n, g4}, dtype_of<T>()), Tensor::empty({d.t + 1, d.n, d.u}, dtype_of<T>()),
                Tensor::empty({d.t + 1, d.n, d.u}, dtype_of<T>())};
@@ -45,6 +49,12 @@ PlainState plain_forward(const Dims& d, const T* x, const T* w, const T* r, cons
     for (int64_t n = 0; n < d.n; ++n) {
       const T* xt = x + (n * d.t + t) * d.in;
       const T* hp = h + t * nu + n * d.u;
+      if (mask && !mask[t * d.n + n]) {  // a masked step: the states carry over
+        std::fill(gates + (t * d.n + n) * g4, gates + (t * d.n + n + 1) * g4, T(0));
+        std::memcpy(c + (t + 1) * nu + n * d.u, c + t * nu + n * d.u, sizeof(T) * d.u);
+        std::memcpy(h + (t + 1) * nu + n * d.u, hp, sizeof(T) * d.u);
+        continue;
+      }
       for (int64_t k = 0; k < g4; ++k) {
         T acc = b ? b[k] : T(0);
         for (int64_t i = 0; i < d.in; ++i) acc += xt[i] * w[i * g4 + k];
@@ -69,7 +79,7 @@ PlainState plain_forward(const Dims& d, const T* x, const T* w, const T* r, cons
 // gy_seq [N,T,u] or null; gh, gc [N,u] or null. Outputs are accumulated into zeroed buffers.
 template <class T>
 void plain_backward(const Dims& d, const PlainState& s, const T* x, const T* w, const T* r, const T* gy_seq,
-                    const T* gh, const T* gc, T* dx, T* dw, T* dr, T* db, T* dh0, T* dc0) {
+                    const T* gh, const T* gc, const uint8_t* mask, T* dx, T* dw, T* dr, T* db, T* dh0, T* dc0) {
   const int64_t g4 = 4 * d.u, nu = d.n * d.u;
   const T *gates = s.gates.data<T>(), *c = s.c.data<T>(), *h = s.h.data<T>();
   std::vector<T> dh(static_cast<size_t>(nu)), dc(static_cast<size_t>(nu)), dz(static_cast<size_t>(g4));
@@ -80,6 +90,11 @@ void plain_backward(const Dims& d, const PlainState& s, const T* x, const T* w, 
   for (int64_t t = d.t - 1; t >= 0; --t) {
     std::vector<T> dh_prev(static_cast<size_t>(nu), T(0));
     for (int64_t n = 0; n < d.n; ++n) {
+      if (mask && !mask[t * d.n + n]) {  // the states passed through: so do their gradients
+        for (int64_t k = 0; k < d.u; ++k)
+          dh_prev[n * d.u + k] = dh[n * d.u + k] + (gy_seq ? gy_seq[(n * d.t + t) * d.u + k] : T(0));
+        continue;
+      }
       const T* gt = gates + (t * d.n + n) * g4;
       const T* ct = c + (t + 1) * nu + n * d.u;
       const T* cp = c + t * nu + n * d.u;
@@ -261,8 +276,18 @@ struct FastState {
   Tensor xt, gates, h, c;
 };
 
+// Rows of step t whose mask is false keep the previous step's states.
+void carry_masked_states(const Dims& d, const uint8_t* mask_t, const float* c_prev, const float* h_prev,
+                         float* c_next, float* h_next) {
+  for (int64_t n = 0; n < d.n; ++n) {
+    if (mask_t[n]) continue;
+    std::memcpy(c_next + n * d.u, c_prev + n * d.u, sizeof(float) * d.u);
+    std::memcpy(h_next + n * d.u, h_prev + n * d.u, sizeof(float) * d.u);
+  }
+}
+
 FastState fast_forward(const Dims& d, const Tensor& x, const Tensor& w, const Tensor& r, const Tensor& b,
-                       const Tensor& h0, const Tensor& c0) {
+                       const Tensor& h0, const Tensor& c0, const uint8_t* mask) {
   dnnl_glue::ScopedFlushDenormals flush;
   const int64_t g4 = 4 * d.u, nu = d.n * d.u, u = d.u;
   // Every element is written below (h and c: step 0 by the copies of h0 and c0, the others by the gates).
@@ -277,12 +302,13 @@ FastState fast_forward(const Dims& d, const Tensor& x, const Tensor& w, const Te
     float* zt = z + t * d.n * g4;
     matmul("hu", d.n, d.u, g4, h + t * nu, r.data<float>(), zt, nullptr, true);
     forward_gates(d.n, u, zt, c + t * nu, c + (t + 1) * nu, h + (t + 1) * nu);
+    if (mask) carry_masked_states(d, mask + t * d.n, c + t * nu, h + t * nu, c + (t + 1) * nu, h + (t + 1) * nu);
   }
   return s;
 }
 
 void fast_backward(const Dims& d, const FastState& s, const Tensor& w, const Tensor& r, const float* gy_seq,
-                   const float* gh, const float* gc, Tensor& dx, Tensor& dw, Tensor& dr, Tensor& db, Tensor& dh0,
+                   const float* gh, const float* gc, const uint8_t* mask, Tensor& dx, Tensor& dw, Tensor& dr, Tensor& db, Tensor& dh0,
                    Tensor& dc0) {
   dnnl_glue::ScopedFlushDenormals flush;
   const int64_t g4 = 4 * d.u, nu = d.n * d.u, u = d.u;
@@ -295,10 +321,27 @@ void fast_backward(const Dims& d, const FastState& s, const Tensor& w, const Ten
   std::memcpy(dc, gc, sizeof(float) * nu);
   const Tensor rt = transpose(r.data<float>(), d.u, g4);
   const std::vector<float> zeros(static_cast<size_t>(u), 0.f);
+  // A masked row's states passed through its step: their gradients pass back unchanged (dz = 0).
+  std::vector<float> carry_h(mask ? nu : 0), carry_c(mask ? nu : 0);
   for (int64_t t = d.t - 1; t >= 0; --t) {
-    backward_gates(d.n, u, d.t, t, z + t * d.n * g4, c + (t + 1) * nu, c + t * nu, gy_seq, zeros.data(), dh, dc,
-                   dz + t * d.n * g4);
-    matmul("dh", d.n, g4, d.u, dz + t * d.n * g4, rt.data<float>(), dh, nullptr, false);
+    const uint8_t* mask_t = mask ? mask + t * d.n : nullptr;
+    float* dzt = dz + t * d.n * g4;
+    for (int64_t n = 0; mask_t && n < d.n; ++n) {
+      if (mask_t[n]) continue;
+      for (int64_t k = 0; k < u; ++k) {
+        carry_h[n * u + k] = dh[n * u + k] + (gy_seq ? gy_seq[(n * d.t + t) * u + k] : 0.f);
+        carry_c[n * u + k] = dc[n * u + k];
+      }
+    }
+    backward_gates(d.n, u, d.t, t, z + t * d.n * g4, c + (t + 1) * nu, c + t * nu, gy_seq, zeros.data(), dh, dc, dzt);
+    for (int64_t n = 0; mask_t && n < d.n; ++n) {
+      if (mask_t[n]) continue;
+      std::fill(dzt + n * g4, dzt + (n + 1) * g4, 0.f);
+      std::memcpy(dc + n * u, carry_c.data() + n * u, sizeof(float) * u);
+    }
+    matmul("dh", d.n, g4, d.u, dzt, rt.data<float>(), dh, nullptr, false);
+    for (int64_t n = 0; mask_t && n < d.n; ++n)
+      if (!mask_t[n]) std::memcpy(dh + n * u, carry_h.data() + n * u, sizeof(float) * u);
   }
   const int64_t rows = d.t * d.n;
   matmul("dw", d.in, rows, g4, transpose(s.xt.data<float>(), rows, d.in).data<float>(), dz, dw.data<float>(), nullptr,
@@ -317,6 +360,39 @@ void fast_backward(const Dims& d, const FastState& s, const Tensor& w, const Ten
   swap01(dxt.data<float>(), dx.data<float>(), d.t, d.n, d.in);
 }
 
+// The mask as the kernels read it, time-major [T][N], and which outputs keep their value, batch-major
+// [N][T]: a valid step's, and with !zero_output_for_mask a masked step's after an earlier valid one
+// (it repeats that output; before any valid step the output is zeros).
+struct MaskPlan {
+  std::vector<uint8_t> time_major, keep;
+};
+MaskPlan plan_mask(const Tensor& mask, const Dims& d, bool zero_output_for_mask, const Tensor& x) {
+  KEEL_CHECK(mask.dtype() == DType::boolean && mask.dim() == 2 && mask.size(0) == d.n && mask.size(1) == d.t,
+             "lstm: mask ", shape_str(mask.shape()), " ", dtype_name(mask.dtype()), " does not match [", d.n, ",", d.t,
+             "] bool for input ", shape_str(x.shape()));
+  MaskPlan p{std::vector<uint8_t>(static_cast<size_t>(d.n * d.t)), std::vector<uint8_t>(static_cast<size_t>(d.n * d.t))};
+  const bool* m = mask.data<bool>();
+  for (int64_t n = 0; n < d.n; ++n) {
+    bool seen = false;
+    for (int64_t t = 0; t < d.t; ++t) {
+      const bool valid = m[n * d.t + t];
+      seen = seen || valid;
+      p.time_major[t * d.n + n] = valid;
+      p.keep[n * d.t + t] = valid || (!zero_output_for_mask && seen);
+    }
+  }
+  return p;
+}
+
+// Zeros the rows of `t` ([N, T, u] with step = -1, or [N, u] for one step) whose outputs are not kept.
+void zero_dropped(Tensor& t, const Dims& d, const std::vector<uint8_t>& keep, int64_t step) {
+  const size_t esz = dtype_size(t.dtype()), row = static_cast<size_t>(d.u) * esz;
+  char* p = static_cast<char*>(t.raw_data());
+  for (int64_t n = 0; n < d.n; ++n)
+    for (int64_t s = 0; s < (step < 0 ? d.t : 1); ++s)
+      if (!keep[n * d.t + (step < 0 ? s : step)]) std::memset(p + (n * (step < 0 ? d.t : 1) + s) * row, 0, row);
+}
+
 void check_2d(const Tensor& t, const char* name, int64_t rows, int64_t cols, DType dt, const Tensor& x) {
   KEEL_CHECK(t.dim() == 2 && t.size(0) == rows && t.size(1) == cols && t.dtype() == dt, "lstm: ", name, " ",
              shape_str(t.shape()), " ", dtype_name(t.dtype()), " does not match [", rows, ",", cols, "] ",
@@ -326,7 +402,8 @@ void check_2d(const Tensor& t, const char* name, int64_t rows, int64_t cols, DTy
 }  // namespace
 
 LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias,
-                const Tensor& h0, const Tensor& c0, bool return_sequences) {
+                const Tensor& h0, const Tensor& c0, bool return_sequences, const Tensor& mask,
+                bool zero_output_for_mask) {
   KEEL_CHECK(x.defined() && kernel.defined() && recurrent_kernel.defined(),
              "lstm: input, kernel and recurrent_kernel must be defined");
   KEEL_CHECK(x.dim() == 3, "lstm: input must be [N,T,in], got ", shape_str(x.shape()));
@@ -348,6 +425,9 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
   const Tensor b = bias.defined() ? bias : Tensor::zeros({4 * d.u}, dt);
   const Tensor h_init = h0.defined() ? h0 : Tensor::zeros({d.n, d.u}, dt);
   const Tensor c_init = c0.defined() ? c0 : Tensor::zeros({d.n, d.u}, dt);
+  const auto masks = std::make_shared<const MaskPlan>(mask.defined() ? plan_mask(mask, d, zero_output_for_mask, x)
+                                                                    : MaskPlan{});
+  const uint8_t* m = mask.defined() ? masks->time_major.data() : nullptr;
 
   LSTMResult res;
   res.h = Tensor::empty({d.n, d.u}, dt);
@@ -358,7 +438,7 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
   if (d.n == 0) {
     seq = Tensor::empty({d.n, d.t, d.u}, dt);
   } else if (dt == DType::f32) {
-    fast = fast_forward(d, x, kernel, recurrent_kernel, b, h_init, c_init);
+    fast = fast_forward(d, x, kernel, recurrent_kernel, b, h_init, c_init, m);
     const float* hs = fast.h.data<float>();
     if (return_sequences) {
       seq = Tensor::uninitialized({d.n, d.t, d.u}, dt);
@@ -368,7 +448,7 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
     std::memcpy(res.c.data<float>(), fast.c.data<float>() + d.t * d.n * d.u, sizeof(float) * d.n * d.u);
   } else {
     plain = plain_forward<double>(d, x.data<double>(), kernel.data<double>(), recurrent_kernel.data<double>(),
-                                  b.data<double>(), h_init.data<double>(), c_init.data<double>());
+                                  b.data<double>(), h_init.data<double>(), c_init.data<double>(), m);
     seq = Tensor::empty({d.n, d.t, d.u}, dt);
     const double* hs = plain.h.data<double>();
     for (int64_t t = 0; t < d.t; ++t)
@@ -378,10 +458,12 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
     std::memcpy(res.c.data<double>(), plain.c.data<double>() + d.t * d.n * d.u, sizeof(double) * d.n * d.u);
   }
   res.output = return_sequences ? seq : res.h.clone();
+  if (m && d.n > 0) zero_dropped(res.output, d, masks->keep, return_sequences ? -1 : d.t - 1);
 
   if (should_record({x, kernel, recurrent_kernel, bias, h0, c0})) {
     const bool want_b = bias.defined(), want_h0 = h0.defined(), want_c0 = c0.defined();
-    auto fn = [d, return_sequences, want_b, want_h0, want_c0, fast, plain, xs = SavedTensor(x),
+    auto fn = [d, return_sequences, want_b, want_h0, want_c0, fast, plain, masks, masked = m != nullptr,
+               xs = SavedTensor(x),
                ws = SavedTensor(kernel), rs = SavedTensor(recurrent_kernel), bshape = b.shape()](std::vector<Tensor>&& g) {
       const Tensor &xd = xs, &wd = ws, &rd = rs;
       const DType dt = xd.dtype();
@@ -389,9 +471,19 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
       // (Without return_sequences the output is the final h: its gradient joins g_h, and there is none
       // for the other steps.)
       Tensor g_seq;
+      // A dropped output (zeroed by the mask) passes no gradient.
       if (return_sequences) g_seq = g[0].defined() ? g[0] : Tensor::zeros({d.n, d.t, d.u}, dt);
+      if (return_sequences && masked && d.n > 0) {
+        g_seq = g_seq.clone();
+        zero_dropped(g_seq, d, masks->keep, -1);
+      }
       Tensor g_h = g[1].defined() ? g[1].clone() : Tensor::zeros({d.n, d.u}, dt);
-      if (!return_sequences && g[0].defined()) g_h.add_(g[0]);
+      if (!return_sequences && g[0].defined()) {
+        Tensor g_out = g[0].clone();
+        if (masked && d.n > 0) zero_dropped(g_out, d, masks->keep, d.t - 1);
+        g_h.add_(g_out);
+      }
+      const uint8_t* mt = masked ? masks->time_major.data() : nullptr;
       Tensor g_c = g[2].defined() ? g[2] : Tensor::zeros({d.n, d.u}, dt);
       // The f32 path writes every element of dx, dw and dr (its matmuls overwrite); the plain one adds.
       const auto filled = [&](const Shape& s) {
@@ -401,11 +493,11 @@ LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_k
              dh0 = Tensor::zeros({d.n, d.u}, dt), dc0 = Tensor::zeros({d.n, d.u}, dt);
       if (d.n > 0 && dt == DType::f32) {
         fast_backward(d, fast, wd, rd, return_sequences ? g_seq.data<float>() : nullptr, g_h.data<float>(),
-                      g_c.data<float>(), dx, dw, dr, db, dh0, dc0);
+                      g_c.data<float>(), mt, dx, dw, dr, db, dh0, dc0);
       } else if (d.n > 0) {
         plain_backward<double>(d, plain, xd.data<double>(), wd.data<double>(), rd.data<double>(),
                                return_sequences ? g_seq.data<double>() : nullptr, g_h.data<double>(),
-                               g_c.data<double>(), dx.data<double>(), dw.data<double>(), dr.data<double>(),
+                               g_c.data<double>(), mt, dx.data<double>(), dw.data<double>(), dr.data<double>(),
                                db.data<double>(), dh0.data<double>(), dc0.data<double>());
       }
       return std::vector<Tensor>{dx, dw, dr, want_b ? db : Tensor(), want_h0 ? dh0 : Tensor(), want_c0 ? dc0 : Tensor()};

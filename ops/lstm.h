@@ -5,6 +5,11 @@
 //
 // x [N, T, in] batch-major; kernel [in, 4u], recurrent_kernel [u, 4u], bias [4u] or undefined;
 // gates i, f, c, o; activation tanh, recurrent activation sigmoid (Keras's defaults).
+//
+// mask (optional, bool [N, T]) as Keras's RNN masking (backend.rnn): at a step whose mask is false the
+// states h and c carry over unchanged (and get no gradient from the step), and the output is the previous
+// step's output (zeros before the first valid step), or zeros with zero_output_for_mask (Keras sets it
+// for Bidirectional with return_sequences). The last output is the output of the last step.
 #pragma once
 
 #include "keel/graph/tensor.h"
@@ -16,6 +21,7 @@ struct LSTMResult {
 };
 
 LSTMResult lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias,
-                const Tensor& h0, const Tensor& c0, bool return_sequences);
+                const Tensor& h0, const Tensor& c0, bool return_sequences, const Tensor& mask = Tensor(),
+                bool zero_output_for_mask = false);
 
 }  // namespace keel::ops
