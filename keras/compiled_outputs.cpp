@@ -4,6 +4,7 @@
 #include <set>
 
 #include "keel/graph/error.h"
+#include "keel/keras/sample_weights.h"
 #include "keel/ops/elementwise.h"
 
 namespace keel::keras {
@@ -147,7 +148,8 @@ void CompiledOutputs::name_metrics() {
 }
 
 Tensor CompiledOutputs::total_loss(const std::vector<Tensor>& y_true, const std::vector<Tensor>& y_pred,
-                                   const std::vector<Tensor>& sample_weight, std::vector<Tensor>& per_output) const {
+                                   const std::vector<Tensor>& sample_weight, std::vector<Tensor>& per_output,
+                                   const std::vector<Tensor>& masks) const {
   KEEL_CHECK(y_true.size() == outputs_.size() && y_pred.size() == outputs_.size(), "the model has ",
              outputs_.size(), " compiled outputs but got ", y_true.size(), " targets and ", y_pred.size(),
              " predictions");
@@ -158,7 +160,8 @@ Tensor CompiledOutputs::total_loss(const std::vector<Tensor>& y_true, const std:
   for (size_t i = 0; i < outputs_.size(); ++i) {
     const CompiledOutput& o = outputs_[i];
     if (!o.loss) continue;
-    per_output[i] = (*o.loss)(y_true[i], y_pred[i], sample_weight.empty() ? Tensor() : sample_weight[i]);
+    const Tensor sw = sample_weight.empty() ? Tensor() : sample_weight[i];
+    per_output[i] = (*o.loss)(y_true[i], y_pred[i], i < masks.size() ? detail::masked_sample_weight(sw, masks[i]) : sw);
     const Tensor term = o.weight ? ops::mul(per_output[i], *o.weight) : per_output[i];
     total = total.defined() ? ops::add(total, term) : term;
   }
@@ -167,12 +170,15 @@ Tensor CompiledOutputs::total_loss(const std::vector<Tensor>& y_true, const std:
 
 void CompiledOutputs::update(const std::vector<Tensor>& per_output, const std::vector<Tensor>& y_true,
                              const std::vector<Tensor>& y_pred, const std::vector<Tensor>& sample_weight,
-                             double batch_size) {
+                             double batch_size, const std::vector<Tensor>& masks) {
   for (size_t i = 0; i < outputs_.size(); ++i) {
     CompiledOutput& o = outputs_[i];
     if (o.loss_tracker && per_output[i].defined()) o.loss_tracker->update_state(per_output[i].item<double>(), batch_size);
-    for (const auto& m : o.metrics) m->update_state(y_true[i], y_pred[i]);  // unweighted, as Keras 2.4
-    const Tensor w = sample_weight.empty() ? Tensor() : sample_weight[i];
+    const Tensor mask = i < masks.size() ? masks[i] : Tensor();
+    // Unweighted, as Keras 2.4, but for the mask.
+    const Tensor mask_weight = mask.defined() ? detail::masked_sample_weight(Tensor(), mask) : Tensor();
+    for (const auto& m : o.metrics) m->update_state(y_true[i], y_pred[i], mask_weight);
+    const Tensor w = detail::masked_sample_weight(sample_weight.empty() ? Tensor() : sample_weight[i], mask);
     for (const auto& m : o.weighted_metrics) m->update_state(y_true[i], y_pred[i], w);
   }
 }

@@ -59,12 +59,16 @@ class CompiledOutputs {
   const std::vector<CompiledOutput>& outputs() const { return outputs_; }
   // The loss to differentiate: the sum over outputs with a loss of weight * loss(y_true, y_pred, sw).
   // `per_output` receives each output's loss before its loss weight (undefined where there is none).
+  // `masks`: the outputs' masks (empty, or undefined entries: none), which weight the losses and all
+  // metrics as Keras's compile_utils apply_mask does.
   Tensor total_loss(const std::vector<Tensor>& y_true, const std::vector<Tensor>& y_pred,
-                    const std::vector<Tensor>& sample_weight, std::vector<Tensor>& per_output) const;
+                    const std::vector<Tensor>& sample_weight, std::vector<Tensor>& per_output,
+                    const std::vector<Tensor>& masks = {}) const;
   // After a step: each output's loss mean (weighted by the batch size), its metrics, and its weighted
   // metrics with its sample weights.
   void update(const std::vector<Tensor>& per_output, const std::vector<Tensor>& y_true,
-              const std::vector<Tensor>& y_pred, const std::vector<Tensor>& sample_weight, double batch_size);
+              const std::vector<Tensor>& y_pred, const std::vector<Tensor>& sample_weight, double batch_size,
+              const std::vector<Tensor>& masks = {});
   // The per-output loss means, then each output's metrics and weighted metrics, in output order
   // (Keras's model.metrics after the "loss" mean).
   std::vector<std::shared_ptr<Metric>> metrics() const;

@@ -188,20 +188,30 @@ Tensor Model::conform_input(const Tensor& x, DType dtype) {
 std::vector<Tensor> Model::call_multi(const std::vector<Tensor>& xs, bool training) {
   KEEL_CHECK(xs.size() == inputs_.size(), describe(), ": expected ", inputs_.size(), " inputs, got ", xs.size());
   using Key = std::tuple<const Layer*, int64_t, int64_t>;
-  std::map<Key, Tensor> values;
+  std::map<Key, Tensor> values, masks;  // masks: Keras's _keras_mask of each value that has one
   for (size_t i = 0; i < xs.size(); ++i)
     values[{inputs_[i].layer().get(), inputs_[i].node_index(), 0}] = conform_input(xs[i], inputs_[i].dtype());
   for (const GraphNode& n : nodes_by_depth_) {
     if (n.layer->class_name() == "InputLayer") continue;
     const LayerNode& node = n.layer->inbound_nodes().at(n.node_index);
-    std::vector<Tensor> ins;
+    std::vector<Tensor> ins, in_masks;
+    bool masked = false;
     for (const KerasTensor& t : node.inputs) {
-      auto it = values.find({t.layer().get(), t.node_index(), t.tensor_index()});
+      const Key key{t.layer().get(), t.node_index(), t.tensor_index()};
+      auto it = values.find(key);
       KEEL_CHECK(it != values.end(), describe(), ": no value for the input of layer '", n.layer->name(), "'");
       ins.push_back(it->second);
+      auto m = masks.find(key);
+      in_masks.push_back(m == masks.end() ? Tensor() : m->second);
+      masked = masked || in_masks.back().defined();
     }
+    const std::vector<Tensor> out_masks = n.layer->compute_mask(ins, in_masks);
+    for (size_t k = 0; k < out_masks.size(); ++k)
+      if (out_masks[k].defined()) masks[{n.layer.get(), n.node_index, static_cast<int64_t>(k)}] = out_masks[k];
     std::vector<Tensor> outs;
-    if (ins.size() == 1 && node.output_shapes.size() == 1) {
+    if (masked) {
+      outs = n.layer->call_with_masks(ins, in_masks, training);
+    } else if (ins.size() == 1 && node.output_shapes.size() == 1) {
       outs.push_back((*n.layer)(ins[0], training));
     } else {
       outs = (*n.layer)(ins, training);
@@ -209,7 +219,13 @@ std::vector<Tensor> Model::call_multi(const std::vector<Tensor>& xs, bool traini
     for (size_t k = 0; k < outs.size(); ++k) values[{n.layer.get(), n.node_index, static_cast<int64_t>(k)}] = outs[k];
   }
   std::vector<Tensor> result;
-  for (const auto& o : outputs_) result.push_back(values.at({o.layer().get(), o.node_index(), o.tensor_index()}));
+  last_output_masks_.clear();
+  for (const auto& o : outputs_) {
+    const Key key{o.layer().get(), o.node_index(), o.tensor_index()};
+    result.push_back(values.at(key));
+    auto m = masks.find(key);
+    last_output_masks_.push_back(m == masks.end() ? Tensor() : m->second);
+  }
   return result;
 }
 

@@ -152,6 +152,10 @@ class Model : public LayerImpl<Model> {
   // else: a SavedModel-style directory. The optimizer state goes with a compiled model.
   void save(const std::string& path) const;
 
+  // The masks of the outputs of the last call, one per output (undefined: none), as Keras's
+  // outputs' _keras_mask; fit and evaluate weight the losses and metrics with them.
+  const std::vector<Tensor>& last_output_masks() const { return last_output_masks_; }
+
  protected:
   Model(std::string class_name, const LayerArgs& args);  // Sequential and subclasses
   // `x` cast to `dtype` when it is another numeric dtype (strings are left as they are).
@@ -171,6 +175,7 @@ class Model : public LayerImpl<Model> {
 
   std::vector<KerasTensor> inputs_, outputs_;
   std::vector<std::shared_ptr<Layer>> layers_;  // Keras order (depth, then traversal)
+  std::vector<Tensor> last_output_masks_;
 
  private:
   std::vector<GraphNode> nodes_by_depth_;      // deepest first: the execution order

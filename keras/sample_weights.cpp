@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "keel/graph/error.h"
+#include "keel/ops/elementwise.h"
 
 namespace keel::keras::detail {
 
@@ -114,6 +115,21 @@ Tensor class_weight_to_sample_weight(const ClassWeight& class_weight, const Tens
     o[i] = sw ? sw[i] * cw : cw;
   }
   return out;
+}
+
+Tensor masked_sample_weight(const Tensor& sample_weight, const Tensor& mask) {
+  if (!mask.defined()) return sample_weight;
+  const Tensor m = ops::cast(mask, DType::f32);
+  if (!sample_weight.defined()) return m;
+  Tensor sw = sample_weight.to(DType::f32);
+  KEEL_CHECK(sw.dim() >= 1 && sw.size(0) == m.size(0), "sample weights ", shape_str(sw.shape()),
+             " do not match the output mask ", shape_str(m.shape()));
+  if (sw.dim() < m.dim()) {
+    Shape s = sw.shape();
+    s.resize(m.shape().size(), 1);
+    sw = sw.view(s);
+  }
+  return ops::mul(sw, m);
 }
 
 }  // namespace keel::keras::detail

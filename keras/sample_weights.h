@@ -35,6 +35,11 @@ std::vector<Tensor> resolve_sample_weights(const Arrays& given, const std::vecto
 void check_class_weight(const ClassWeight& class_weight, const std::vector<std::string>& output_names,
                         const std::string& what);
 
+// Keras's apply_mask: an output's mask (bool, e.g. [N, T] of a return_sequences LSTM over padded ids) as
+// f32 weights, times `sample_weight` when it is defined ([N] weights apply to every step of their
+// sample). An undefined mask gives `sample_weight` back.
+Tensor masked_sample_weight(const Tensor& sample_weight, const Tensor& mask);
+
 // One f32 weight per sample of `y`: class_weight[class of the sample], multiplied (in f32, as Keras) by
 // `sample_weight` when it is defined ([N], as resolve_sample_weights gives it).
 Tensor class_weight_to_sample_weight(const ClassWeight& class_weight, const Tensor& y, const Tensor& sample_weight,

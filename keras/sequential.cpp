@@ -107,7 +107,14 @@ void Sequential::build_multi(const std::vector<Shape>& shapes) {
 std::vector<Tensor> Sequential::call_multi(const std::vector<Tensor>& xs, bool training) {
   KEEL_CHECK(xs.size() == 1, describe(), ": expected 1 input, got ", xs.size());
   Tensor x = conform_input(xs[0], input_layer_ ? input_layer_->dtype() : DType::f32);
-  for (const auto& l : stack_) x = (*l)(x, training);
+  Tensor mask;  // Keras's _keras_mask of x (Embedding mask_zero=true starts one)
+  for (const auto& l : stack_) {
+    const std::vector<Tensor> in{x}, in_masks{mask};
+    const std::vector<Tensor> out_masks = l->compute_mask(in, in_masks);
+    x = mask.defined() ? l->call_with_masks(in, in_masks, training).at(0) : (*l)(x, training);
+    mask = out_masks.empty() ? Tensor() : out_masks[0];
+  }
+  last_output_masks_ = {mask};
   return {x};
 }
 

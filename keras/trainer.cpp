@@ -160,7 +160,7 @@ Logs Trainer::train_step(const Data& batch) {
   {
     EnableGradGuard grad_mode;
     y_pred = forward(batch.x, /*training=*/true);
-    loss = outputs_.total_loss(batch.y, y_pred, batch.sample_weight, per_output);
+    loss = outputs_.total_loss(batch.y, y_pred, batch.sample_weight, per_output, output_masks());
   }
   // After the forward pass, as Keras reads them inside the tape: a model built by its first call
   // (a Sequential without input_shape) has no variables before it.
@@ -183,18 +183,23 @@ Logs Trainer::train_step(const Data& batch) {
   const auto rows = static_cast<double>(batch.samples());
   loss_tracker_->update_state(loss.item<double>(), rows);
   for (auto& p : y_pred) p = p.detach();
-  outputs_.update(per_output, batch.y, y_pred, batch.sample_weight, rows);
+  outputs_.update(per_output, batch.y, y_pred, batch.sample_weight, rows, output_masks());
   return current_logs();
+}
+
+std::vector<Tensor> Trainer::output_masks() const {
+  return model_.output_masks ? model_.output_masks() : std::vector<Tensor>{};
 }
 
 Logs Trainer::test_step(const Data& batch) {
   NoGradGuard no_grad;
   const std::vector<Tensor> y_pred = forward(batch.x, /*training=*/false);
   std::vector<Tensor> per_output;
-  const Tensor loss = outputs_.total_loss(batch.y, y_pred, batch.sample_weight, per_output);
+  const std::vector<Tensor> masks = output_masks();
+  const Tensor loss = outputs_.total_loss(batch.y, y_pred, batch.sample_weight, per_output, masks);
   const auto rows = static_cast<double>(batch.samples());
   loss_tracker_->update_state(loss.item<double>(), rows);
-  outputs_.update(per_output, batch.y, y_pred, batch.sample_weight, rows);
+  outputs_.update(per_output, batch.y, y_pred, batch.sample_weight, rows, masks);
   return current_logs();
 }
 

@@ -69,6 +69,9 @@ struct TrainableModel {
   std::function<std::vector<Tensor>(const std::vector<Tensor>& xs, bool training)> forward_multi = nullptr;
   std::vector<std::string> input_names = {};
   std::vector<std::string> output_names = {};
+  // The masks of the outputs of the last forward pass (Keras's _keras_mask; undefined: none), which
+  // weight the losses and metrics.
+  std::function<std::vector<Tensor>()> output_masks = nullptr;
 };
 
 class Trainer {
@@ -122,6 +125,7 @@ class Trainer {
   std::vector<Tensor> resolve_x(const Arrays& x, const std::string& what) const;
   bool multi_io() const { return model_.input_names.size() > 1 || model_.output_names.size() > 1; }
   std::vector<Tensor> forward(const std::vector<Tensor>& xs, bool training);
+  std::vector<Tensor> output_masks() const;  // the model's, after forward
   void check_compiled(const char* what) const;
   Logs current_logs() const;
   Logs train_step(const Data& batch);

@@ -20,6 +20,7 @@ TrainableModel trainable_of(Model& m) {
   t.input_names = m.input_names();
   t.output_names = m.output_names();
   t.forward_multi = [&m](const std::vector<Tensor>& xs, bool training) { return m(xs, training); };
+  t.output_masks = [&m] { return m.last_output_masks(); };
   return t;
 }
 

@@ -56,6 +56,9 @@ Bidirectional::Bidirectional(const BidirectionalOptions& o)
   };
   same("return_sequences", f.return_sequences_, b.return_sequences_);
   same("return_state", f.return_state_, b.return_state_);
+  // Keras forces zero outputs at masked steps when the sequences are returned.
+  forward_->set_zero_output_for_mask(f.return_sequences_);
+  backward_->set_zero_output_for_mask(b.return_sequences_);
   forward_->set_weight_scope(weight_prefix());
   backward_->set_weight_scope(weight_prefix());
   track("forward_layer", forward_);
@@ -94,9 +97,26 @@ std::vector<Tensor> Bidirectional::merge(const Tensor& y, const Tensor& y_rev) c
 }
 
 std::vector<Tensor> Bidirectional::call_multi(const std::vector<Tensor>& xs, bool training) {
+  return run(xs, Tensor(), training);
+}
+
+std::vector<Tensor> Bidirectional::call_masked(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                               bool training) {
+  return run(xs, masks.empty() ? Tensor() : masks[0], training);
+}
+
+std::vector<Tensor> Bidirectional::compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  if (masks.empty() || !masks[0].defined() || !forward_->options().return_sequences_) return {};
+  if (!merge_mode_) return {masks[0], masks[0]};
+  return {masks[0]};
+}
+
+std::vector<Tensor> Bidirectional::run(const std::vector<Tensor>& xs, const Tensor& mask, bool training) {
   auto [f, b] = split_inputs(xs, describe());
-  const std::vector<Tensor> y = (*forward_)(f, training);
-  const std::vector<Tensor> y_rev = (*backward_)(b, training);
+  std::vector<Tensor> masks(f.size());
+  masks[0] = mask;
+  const std::vector<Tensor> y = forward_->call_with_masks(f, masks, training);
+  const std::vector<Tensor> y_rev = backward_->call_with_masks(b, masks, training);
   // The backward layer's sequence comes out last step first: put it back in input order.
   const Tensor back = forward_->options().return_sequences_ ? ops::reverse(y_rev[0], 1) : y_rev[0];
   std::vector<Tensor> out = merge(y[0], back);

@@ -12,7 +12,8 @@
 // checkpoints reach them through the edges "forward_layer" and "backward_layer". With
 // return_sequences the backward outputs are reversed back into input order before merging ("concat"
 // on the last axis, "sum", "ave", "mul", or none). With return_state the outputs are the merged
-// output(s), then the forward layer's h and c, then the backward layer's. Inputs: x, or
+// output(s), then the forward layer's h and c, then the backward layer's. A mask on x (Embedding's
+// mask_zero) makes both layers skip the padded steps. Inputs: x, or
 // {x, h0_forward, c0_forward, h0_backward, c0_backward}.
 #pragma once
 
@@ -46,6 +47,9 @@ class Bidirectional : public LayerImpl<Bidirectional> {
   // merge_mode[, backward_layer]}.
   Json get_config() const override;
   std::vector<std::shared_ptr<Layer>> sublayers() const override { return {forward_, backward_}; }
+  bool supports_masking() const override { return true; }
+  // With return_sequences the input's mask (twice without merging); otherwise none.
+  std::vector<Tensor> compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
 
   const std::shared_ptr<LSTM>& forward_layer() const { return forward_; }
   const std::shared_ptr<LSTM>& backward_layer() const { return backward_; }
@@ -53,9 +57,13 @@ class Bidirectional : public LayerImpl<Bidirectional> {
 
  protected:
   void check_input_spec(const std::vector<Shape>& shapes) const override;
+  // Both layers skip the masked steps; with return_sequences their outputs there are zeros (Keras).
+  std::vector<Tensor> call_masked(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                  bool training) override;
 
  private:
   std::vector<Tensor> merge(const Tensor& y, const Tensor& y_rev) const;
+  std::vector<Tensor> run(const std::vector<Tensor>& xs, const Tensor& mask, bool training);
 
   Json layer_config_;                   // the wrapped layer's {class_name, config}
   std::optional<Json> backward_config_;  // a given backward layer's, as Keras keeps it

@@ -31,6 +31,7 @@ struct DenseOptions : LayerOptions<DenseOptions> {
 
 class Dense : public LayerImpl<Dense> {
  public:
+  bool supports_masking() const override { return true; }
   explicit Dense(const DenseOptions& options);
   explicit Dense(int64_t units, const std::string& activation = "linear")
       : Dense(DenseOptions(units).activation(activation)) {}
@@ -62,6 +63,7 @@ struct DropoutOptions : LayerOptions<DropoutOptions> {
 // fit draws the same masks; it is not a weight: files without it (Keras .h5, TF checkpoints) still load.
 class Dropout : public LayerImpl<Dropout> {
  public:
+  bool supports_masking() const override { return true; }
   explicit Dropout(const DropoutOptions& options);
   explicit Dropout(double rate) : Dropout(DropoutOptions(rate)) {}
   Dropout(Dropout&& other);  // re-tracks "_random_generator" on this layer's own generator
@@ -109,6 +111,7 @@ struct ActivationOptions : LayerOptions<ActivationOptions> {
 
 class Activation : public LayerImpl<Activation> {
  public:
+  bool supports_masking() const override { return true; }
   explicit Activation(const ActivationOptions& options);
   explicit Activation(const std::string& activation) : Activation(ActivationOptions(activation)) {}
   Tensor call(const Tensor& x, bool training) override;

@@ -1,6 +1,7 @@
 #include "keel/keras/layers/embedding.h"
 
 #include "keel/graph/error.h"
+#include "keel/keras/layers/masking.h"
 #include "keel/ops/elementwise.h"
 #include "keel/ops/embedding.h"
 #include "keel/ops/lstm.h"
@@ -38,6 +39,12 @@ Tensor Embedding::call(const Tensor& ids, bool) {
   return ops::embedding(embeddings_.value(), idx);
 }
 
+std::vector<Tensor> Embedding::compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>&) const {
+  if (!opts_.mask_zero_ || inputs.empty()) return {};
+  const Tensor& ids = inputs[0];
+  return {detail::nonzero_mask(is_integral(ids.dtype()) ? ids : ops::cast(ids, DType::i64))};
+}
+
 Shape Embedding::compute_output_shape(const Shape& s) const {
   Shape out = s;
   out.push_back(opts_.output_dim_);
@@ -52,7 +59,7 @@ Json Embedding::get_config() const {
   c["embeddings_regularizer"] = nullptr;
   c["activity_regularizer"] = nullptr;
   c["embeddings_constraint"] = nullptr;
-  c["mask_zero"] = false;
+  c["mask_zero"] = opts_.mask_zero_;
   c["input_length"] = opts_.input_length_ ? Json(*opts_.input_length_) : Json(nullptr);
   return c;
 }
@@ -115,14 +122,32 @@ void LSTM::check_input_spec(const std::vector<Shape>& shapes) const {
   }
 }
 
-std::vector<Tensor> LSTM::call_multi(const std::vector<Tensor>& xs, bool) {
+std::vector<Tensor> LSTM::call_multi(const std::vector<Tensor>& xs, bool) { return run(xs, Tensor()); }
+
+std::vector<Tensor> LSTM::call_masked(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool) {
+  return run(xs, masks.empty() ? Tensor() : masks[0]);
+}
+
+std::vector<Tensor> LSTM::compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  if (masks.empty() || !masks[0].defined() || !opts_.return_sequences_) return {};
+  return {masks[0]};  // the states (return_state) have none
+}
+
+std::vector<Tensor> LSTM::run(const std::vector<Tensor>& xs, const Tensor& mask) {
   KEEL_CHECK(xs.size() == 1 || xs.size() == 3, describe(), ": expected 1 input (or input, h0, c0), got ",
              xs.size());
   const Tensor h0 = xs.size() == 3 ? xs[1] : Tensor();
   const Tensor c0 = xs.size() == 3 ? xs[2] : Tensor();
   const Tensor x = opts_.go_backwards_ ? ops::reverse(xs[0], 1) : xs[0];
+  if (mask.defined()) {
+    const Shape want{xs[0].size(0), xs[0].size(1)};
+    KEEL_CHECK(mask.shape() == want && mask.dtype() == DType::boolean, describe(), ": the mask ",
+               shape_str(mask.shape()), " ", dtype_name(mask.dtype()), " does not match input ",
+               shape_str(xs[0].shape()), " (expected ", shape_str(want), " bool)");
+  }
+  const Tensor m = mask.defined() && opts_.go_backwards_ ? ops::reverse(mask, 1) : mask;
   auto r = ops::lstm(x, kernel_.value(), recurrent_kernel_.value(), opts_.use_bias_ ? bias_.value() : Tensor(),
-                     h0, c0, opts_.return_sequences_);
+                     h0, c0, opts_.return_sequences_, m, opts_.zero_output_for_mask_);
   if (opts_.return_state_) return {r.output, r.h, r.c};
   return {r.output};
 }
@@ -190,6 +215,24 @@ std::vector<Tensor> Concatenate::call_multi(const std::vector<Tensor>& xs, bool)
   return {ops::concat(xs, axis_)};
 }
 
+std::vector<Tensor> Concatenate::compute_mask(const std::vector<Tensor>& inputs,
+                                              const std::vector<Tensor>& masks) const {
+  bool any = false;
+  for (const Tensor& m : masks) any = any || m.defined();
+  if (!any) return {};
+  const int64_t rank = inputs.at(0).dim();
+  const int64_t axis = normalize_axis(axis_, rank, "Concatenate");
+  if (axis == rank - 1) {  // features side by side: a step is valid where every input's is
+    Tensor out;
+    for (const Tensor& m : masks)
+      if (m.defined()) out = out.defined() ? detail::mask_and(out, m, describe()) : m;
+    return {out};
+  }
+  std::vector<Shape> shapes;
+  for (const Tensor& x : inputs) shapes.emplace_back(x.shape().begin(), x.shape().end() - 1);
+  return {detail::mask_concat(masks, shapes, axis)};
+}
+
 Json Concatenate::get_config() const {
   Json c = Layer::get_config();
   c["axis"] = axis_;
@@ -212,6 +255,14 @@ std::vector<Shape> Add::compute_output_shapes(const std::vector<Shape>& in) cons
     KEEL_CHECK(ok, describe(), ": inputs ", shape_str_none(in[0]), " and ", shape_str_none(in[i]),
                " have different shapes");
   }
+  return {out};
+}
+
+std::vector<Tensor> Add::compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  Tensor out;
+  for (const Tensor& m : masks)
+    if (m.defined()) out = out.defined() ? detail::mask_and(out, m, describe()) : m;
+  if (!out.defined()) return {};
   return {out};
 }
 

@@ -16,7 +16,11 @@ struct EmbeddingOptions : LayerOptions<EmbeddingOptions> {
   std::optional<int64_t> input_length_;
   InitializerPtr embeddings_initializer_ = std::make_shared<initializers::RandomUniform>();
   EmbeddingOptions(int64_t input_dim, int64_t output_dim) : input_dim_(input_dim), output_dim_(output_dim) {}
+  bool mask_zero_ = false;
   EmbeddingOptions& input_length(int64_t n) { input_length_ = n; return *this; }
+  // Id 0 is padding: the layer's output carries a mask (ids != 0) that masking layers downstream
+  // (LSTM, Bidirectional) skip, as Keras's mask_zero.
+  EmbeddingOptions& mask_zero(bool b) { mask_zero_ = b; return *this; }
   EmbeddingOptions& embeddings_initializer(const std::string& n) { embeddings_initializer_ = initializers::get(n); return *this; }
   EmbeddingOptions& embeddings_initializer(InitializerPtr i) { embeddings_initializer_ = std::move(i); return *this; }
 };
@@ -31,6 +35,8 @@ class Embedding : public LayerImpl<Embedding> {
   bool autocast() const override { return false; }  // ids, not values
   Shape compute_output_shape(const Shape& input_shape) const override;
   Json get_config() const override;
+  // ids != 0 with mask_zero, else none.
+  std::vector<Tensor> compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
   const Variable& embeddings() const { return embeddings_; }
 
  private:
@@ -42,6 +48,9 @@ struct LSTMOptions : LayerOptions<LSTMOptions> {
   int64_t units_;
   bool return_sequences_ = false, return_state_ = false, use_bias_ = true, unit_forget_bias_ = true;
   bool go_backwards_ = false;
+  // Outputs at masked steps are zeros rather than the previous output (Bidirectional sets it with
+  // return_sequences, as Keras does); not part of the config.
+  bool zero_output_for_mask_ = false;
   InitializerPtr kernel_initializer_ = std::make_shared<initializers::GlorotUniform>();
   InitializerPtr recurrent_initializer_ = std::make_shared<initializers::Orthogonal>();
   InitializerPtr bias_initializer_ = std::make_shared<initializers::Zeros>();
@@ -66,6 +75,7 @@ class LSTM : public LayerImpl<LSTM> {
   void check_input_spec(const std::vector<Shape>& shapes) const override;
 
  public:
+  bool supports_masking() const override { return true; }
   explicit LSTM(const LSTMOptions& options);
   explicit LSTM(int64_t units) : LSTM(LSTMOptions(units)) {}
   void build(const Shape& input_shape) override;
@@ -74,12 +84,21 @@ class LSTM : public LayerImpl<LSTM> {
   std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
   Json get_config() const override;
+  // With return_sequences, the input's mask; otherwise none.
+  std::vector<Tensor> compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
   const Variable& kernel() const { return kernel_; }
   const Variable& recurrent_kernel() const { return recurrent_kernel_; }
   const Variable& bias() const { return bias_; }
   const LSTMOptions& options() const { return opts_; }
+  void set_zero_output_for_mask(bool b) { opts_.zero_output_for_mask_ = b; }
+
+ protected:
+  // The mask of x (masks[0]) skips steps; the initial states' masks are ignored.
+  std::vector<Tensor> call_masked(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                  bool training) override;
 
  private:
+  std::vector<Tensor> run(const std::vector<Tensor>& xs, const Tensor& mask);
   LSTMOptions opts_;
   std::shared_ptr<Trackable> cell_;
   Variable kernel_, recurrent_kernel_, bias_;
@@ -92,11 +111,13 @@ struct ConcatenateOptions : LayerOptions<ConcatenateOptions> {
 
 class Concatenate : public LayerImpl<Concatenate> {
  public:
+  bool supports_masking() const override { return true; }
   explicit Concatenate(const ConcatenateOptions& options = {});
   explicit Concatenate(int64_t axis) : Concatenate(ConcatenateOptions().axis(axis)) {}
   void build_multi(const std::vector<Shape>& input_shapes) override;
   std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
+  std::vector<Tensor> compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
   Json get_config() const override;
 
  private:
@@ -107,9 +128,11 @@ struct AddOptions : LayerOptions<AddOptions> {};
 
 class Add : public LayerImpl<Add> {
  public:
+  bool supports_masking() const override { return true; }
   explicit Add(const AddOptions& options = {});
   void build_multi(const std::vector<Shape>& input_shapes) override;
   std::vector<Tensor> call_multi(const std::vector<Tensor>& xs, bool training) override;
+  std::vector<Tensor> compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
 };
 

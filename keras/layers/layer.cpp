@@ -201,6 +201,43 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
 }
 
 std::vector<Tensor> Layer::operator()(const std::vector<Tensor>& xs, bool training) {
+  return call_with_masks(xs, {}, training);
+}
+
+namespace {
+bool any_mask(const std::vector<Tensor>& masks) {
+  for (const Tensor& m : masks)
+    if (m.defined()) return true;
+  return false;
+}
+}  // namespace
+
+void Layer::check_masks_supported(const std::vector<Tensor>& masks) const {
+  if (supports_masking()) return;
+  for (const Tensor& m : masks)
+    KEEL_CHECK(!m.defined(), describe(), ": does not support masking, but its input has a mask ",
+               shape_str(m.shape()), " (from an Embedding with mask_zero=true, or a layer passing its mask on)");
+}
+
+std::vector<Tensor> Layer::compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  if (!any_mask(masks)) return {};
+  check_masks_supported(masks);
+  for (const Tensor& m : masks)
+    if (m.defined()) return {m};
+  return {};
+}
+
+std::vector<Tensor> Layer::call_masked(const std::vector<Tensor>& xs, const std::vector<Tensor>&, bool training) {
+  return call_multi(xs, training);
+}
+
+std::vector<Tensor> Layer::call_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                           bool training) {
+  const bool masked = any_mask(masks);
+  if (masked) {
+    check_masks_supported(masks);
+    KEEL_CHECK(masks.size() == xs.size(), describe(), ": ", xs.size(), " inputs but ", masks.size(), " masks");
+  }
   std::vector<Shape> shapes;
   for (const Tensor& x : xs) {
     KEEL_CHECK(x.defined(), describe(), ": called on an undefined tensor");
@@ -213,7 +250,7 @@ std::vector<Tensor> Layer::operator()(const std::vector<Tensor>& xs, bool traini
     std::vector<Tensor> cast;
     cast.reserve(xs.size());
     for (const Tensor& x : xs) cast.push_back(autocast_input(*this, x));
-    return call_multi(cast, training);
+    return masked ? call_masked(cast, masks, training) : call_multi(cast, training);
   } catch (const Error& e) {
     rethrow_naming_dtype(describe(), xs.data(), xs.size(), e);
   }

@@ -103,6 +103,17 @@ class Layer : public Trackable {
   std::vector<KerasTensor> operator()(const std::vector<KerasTensor>& xs) &;
   std::vector<KerasTensor> operator()(const std::vector<KerasTensor>& xs) &&;
 
+  // ---- masks (Keras's supports_masking, compute_mask and call(..., mask=))
+  // Calls the layer as operator() does, handing call_masked the masks of its inputs (undefined: none);
+  // the model engines call layers this way. A mask reaching a layer that does not support masking is
+  // an error naming the layer (Keras's TypeError).
+  std::vector<Tensor> call_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training);
+  // The masks of the outputs (an empty list or undefined entries: none). Default: none without input
+  // masks; with one, the first input's mask for each output when supports_masking(), else an error.
+  virtual std::vector<Tensor> compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const;
+  // Whether an input mask passes through this layer (Dense, Dropout, Activation, normalization, RNNs).
+  virtual bool supports_masking() const { return false; }
+
   // Builds with these input shapes (batch included, -1 for unknown) unless built already.
   void maybe_build(const std::vector<Shape>& input_shapes);
   void maybe_build(const Shape& input_shape) { maybe_build(std::vector<Shape>{input_shape}); }
@@ -161,6 +172,11 @@ class Layer : public Trackable {
                        bool trainable);
   // Adds a variable to this layer's weight list (tracking is the caller's business).
   void register_weight(const Variable& v);
+  // The call for inputs of which at least one has a mask; by default the masks do not change it.
+  virtual std::vector<Tensor> call_masked(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                          bool training);
+  // Throws naming the layer when `masks` holds a mask and the layer does not support masking.
+  void check_masks_supported(const std::vector<Tensor>& masks) const;
   // Checks the input shapes against input_spec_ (every input; a layer whose inputs differ in kind, such
   // as an RNN's initial states, overrides it).
   virtual void check_input_spec(const std::vector<Shape>& shapes) const;

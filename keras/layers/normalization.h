@@ -28,6 +28,7 @@ struct BatchNormalizationOptions : LayerOptions<BatchNormalizationOptions> {
 // runs in inference mode, as Keras 2 does.
 class BatchNormalization : public LayerImpl<BatchNormalization> {
  public:
+  bool supports_masking() const override { return true; }
   explicit BatchNormalization(const BatchNormalizationOptions& options = {});
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
@@ -57,6 +58,7 @@ struct LayerNormalizationOptions : LayerOptions<LayerNormalizationOptions> {
 
 class LayerNormalization : public LayerImpl<LayerNormalization> {
  public:
+  bool supports_masking() const override { return true; }
   explicit LayerNormalization(const LayerNormalizationOptions& options = {});
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;

@@ -157,7 +157,7 @@ std::map<std::string, LayerFactory> builtins() {
     o.base = layer_args_from_config(c);
     if (c.contains("input_length") && !c["input_length"].is_null()) o.input_length(c["input_length"].get<int64_t>());
     o.embeddings_initializer(init_of(c, "embeddings_initializer", o.embeddings_initializer_));
-    KEEL_CHECK(!get_or(c, "mask_zero", false), "Embedding '", o.base.name, "': mask_zero is not supported");
+    o.mask_zero(get_or(c, "mask_zero", false));
     return std::make_shared<Embedding>(o);
   };
   t["LSTM"] = [](const Json& c) -> std::shared_ptr<Layer> {
