@@ -35,6 +35,7 @@ Logs Trainer::evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& 
   CallbackList callbacks(options.callbacks());
   if (options.verbose() != 0) callbacks.append(std::make_shared<ProgbarLogger>(options.progbar()));
   control_.weights = model_.weights;
+  control_.optimizer = optimizer_;
   callbacks.set_control(&control_);
   callbacks.set_model(model_.model);
   const int64_t steps = detail::batch_count(d.samples(), options.batch_size(), options.steps());
@@ -91,6 +92,7 @@ std::shared_ptr<History> Trainer::fit(const Arrays& x, const Arrays& y, const Fi
   state.begin(options.initial_epoch(), n, steps, seed);
   control_.stop_training = false;
   control_.weights = model_.weights;
+  control_.optimizer = optimizer_;
   control_.state = &state;
   control_.callbacks = &callbacks.callbacks();
   struct Unshare {  // the list dies with this call

@@ -13,8 +13,9 @@
 // Keras 2.x), except that callbacks whose runs_after_others() is true (BackupAndRestore) are kept
 // at the end of the list: a backup taken in on_epoch_end then holds every other callback's state for
 // that epoch (History's new entry included). `model()` is set by the training loop (keras::Model is only forward-declared here);
-// callbacks that change training (EarlyStopping) go through TrainingControl, which the loop owns,
-// so they work and are testable without a model. Callbacks are Trackables; those with state
+// callbacks that change training (EarlyStopping; LearningRateScheduler and ReduceLROnPlateau, through
+// its optimizer) go through TrainingControl, which the loop owns, so they work and are testable
+// without a model. Callbacks are Trackables; those with state
 // (History, EarlyStopping) implement has_state/save_state/restore_state, and class_name() names that
 // state in a backup ("EarlyStopping", then "EarlyStopping_1" for a second one).
 #pragma once
@@ -33,6 +34,7 @@
 namespace keel::keras {
 
 class Model;
+class Optimizer;
 class History;
 class Callback;
 class TrainingState;
@@ -68,11 +70,13 @@ struct CallbackParams {
 };
 
 // What the training loop shares with callbacks: Keras's model.stop_training, the model's weights
-// (for EarlyStopping(restore_best_weights)) and, during fit, the loop's position and the callback
-// list (for BackupAndRestore; null outside fit).
+// (for EarlyStopping(restore_best_weights)), the compiled optimizer (Keras's model.optimizer, for the
+// learning-rate callbacks) and, during fit, the loop's position and the callback list (for
+// BackupAndRestore; null outside fit).
 struct TrainingControl {
   bool stop_training = false;
   std::function<std::vector<Variable>()> weights;
+  std::shared_ptr<Optimizer> optimizer;
   TrainingState* state = nullptr;
   const std::vector<std::shared_ptr<Callback>>* callbacks = nullptr;
 };
