@@ -11,6 +11,7 @@
 #include "keel/graph/error.h"
 #include "keel/keras/callbacks/backup_and_restore.h"
 #include "keel/keras/callbacks/early_stopping.h"
+#include "keel/keras/callbacks/reduce_lr_on_plateau.h"
 #include "keel/keras/datasets/fashion_mnist.h"
 #include "keel/keras/layers/layers.h"
 #include "keel/keras/sequential.h"
@@ -190,6 +191,46 @@ TEST(BackupAndRestore, ResumeRestoresEarlyStoppingWaitAndBest) {
   // A later fit with the same EarlyStopping starts over (the restore does not leak into it).
   resumed->fit(data().x, data().y, fit_options({es2}, 1));
   EXPECT_EQ(es2->wait(), 0);
+}
+
+TEST(BackupAndRestore, ResumeRestoresReduceLROnPlateauAndTheLearningRate) {
+  TempDir dir;
+  // min_delta so large that only epoch 0 improves: with patience 2 and cooldown 2, epoch 2 reduces the
+  // rate (cooldown 2), 3 counts the cooldown down, 4 ends it and waits. 5 epochs of 4 batches.
+  auto options = ReduceLROnPlateauOptions().monitor("val_loss").min_delta(100).patience(2).cooldown(2).factor(0.5);
+  auto straight = make_model();
+  auto start = make_model();
+  copy_start(*straight, *start);
+  auto p_straight = std::make_shared<ReduceLROnPlateau>(options);
+  const auto h_straight = straight->fit(data().x, data().y, fit_options({p_straight}, 5));
+  const double reduced = static_cast<float>(static_cast<double>(static_cast<float>(1e-3)) * 0.5);
+  EXPECT_EQ(straight->optimizer()->learning_rate(), reduced);
+  EXPECT_EQ(h_straight->at("lr").back(), reduced);
+  EXPECT_EQ(p_straight->wait(), 1);
+  EXPECT_EQ(p_straight->cooldown_counter(), 0);
+
+  // Interrupted after global batch 14 (epoch 3, step 2); backups every 5 batches: the last, after global
+  // batch 10 (epoch 2, step 2), holds the state after epoch 1 (wait 1, best = epoch 0's val_loss) and
+  // the unreduced rate. A fresh callback (wait 0, best inf) would not reduce at epoch 2.
+  auto backup = std::make_shared<BackupAndRestore>(dir / "b", 5);
+  auto p_start = std::make_shared<ReduceLROnPlateau>(options);
+  EXPECT_THROW(start->fit(data().x, data().y, fit_options({p_start, backup, std::make_shared<InterruptAt>(14)}, 5)),
+               Interrupt);
+  EXPECT_EQ(p_start->cooldown_counter(), 2);  // epoch 2 reduced before the interruption
+
+  auto resumed = make_model();
+  auto p = std::make_shared<ReduceLROnPlateau>(options);
+  auto backup2 = std::make_shared<BackupAndRestore>(dir / "b", 5);
+  const auto h = resumed->fit(data().x, data().y, fit_options({p, backup2}, 5));
+  ASSERT_TRUE(backup2->restored_from());
+  expect_same_weights(*straight, *resumed);
+  EXPECT_EQ(resumed->optimizer()->learning_rate(), straight->optimizer()->learning_rate());
+  EXPECT_EQ(p->wait(), p_straight->wait());
+  EXPECT_EQ(p->cooldown_counter(), p_straight->cooldown_counter());
+  EXPECT_EQ(p->best(), p_straight->best());
+  EXPECT_EQ(h->epoch(), h_straight->epoch());
+  for (const auto& k : h_straight->keys()) EXPECT_EQ(h->at(k), h_straight->at(k)) << k;
+  EXPECT_EQ(h->keys(), h_straight->keys());
 }
 
 TEST(BackupAndRestore, BackupOfAnotherModelIsAnErrorNamingTheVariableAndBothShapes) {
