@@ -92,6 +92,25 @@ TEST(TerminateOnNaN, StopsFitOnANaNInTheData) {
   EXPECT_EQ(quiet.str(), "");
 }
 
+TEST(TerminateOnNaN, StopsADivergingFit) {
+  // SGD at 1e30 overflows the weights within the first batches: the loss becomes NaN or inf.
+  auto model = tiny_model(std::make_shared<SGD>(SGDOptions().learning_rate(1e30)));
+  std::ostringstream out;
+  std::vector<double> batch_losses;
+  auto losses = std::make_shared<LambdaCallback>(LambdaCallbackOptions().on_train_batch_end(
+      [&](int64_t, Logs& logs) { batch_losses.push_back(logs.at("loss")); }));
+  const auto history = model->fit(data().x_train, data().y_train,
+                                  FitOptions().epochs(5).batch_size(32).seed(3).verbose(0).callbacks(
+                                      {std::make_shared<TerminateOnNaN>(&out), losses}));
+  ASSERT_FALSE(batch_losses.empty());
+  EXPECT_FALSE(std::isfinite(batch_losses.back()));
+  for (size_t i = 0; i + 1 < batch_losses.size(); ++i) EXPECT_TRUE(std::isfinite(batch_losses[i])) << i;
+  const int64_t batch = static_cast<int64_t>(batch_losses.size() - 1) % 8;  // 8 batches per epoch
+  EXPECT_EQ(out.str(), "Batch " + std::to_string(batch) + ": Invalid loss, terminating training\n");
+  EXPECT_EQ(history->epoch().size(), batch_losses.size() / 8 + (batch_losses.size() % 8 != 0));
+  EXPECT_LT(history->epoch().size(), 5u);
+}
+
 // ---- LambdaCallback
 
 TEST(LambdaCallback, CallsEachGivenHookInKerasOrder) {
