@@ -1,9 +1,9 @@
 // KEEL_TRAIN_ARG: a chainable option with a getter, for the training half's option structs.
 //
 //   struct AdamOptions {
-//     KEEL_TRAIN_ARG(AdamOptions, double, learning_rate, 0.001)
+//     KEEL_TRAIN_ARG(AdamOptions, double, beta_1, 0.9)
 //   };
-//   AdamOptions().learning_rate(1e-4).learning_rate();   // 1e-4
+//   AdamOptions().beta_1(0.8).beta_1();   // 0.8
 #pragma once
 
 #include <utility>

@@ -50,7 +50,7 @@ std::shared_ptr<Adagrad> Adagrad::from_config(const nlohmann::json& config) {
   detail::check_config_keys(config, "Adagrad", {"learning_rate", "initial_accumulator_value", "epsilon"});
   AdagradOptions o;
   o.base() = detail::base_options_from_config(config, "Adagrad");
-  o.learning_rate(detail::config_double(config, "learning_rate", o.learning_rate(), "Adagrad"))
+  o.learning_rate(detail::config_learning_rate(config, o.learning_rate(), "Adagrad"))
       .initial_accumulator_value(
           detail::config_double(config, "initial_accumulator_value", o.initial_accumulator_value(), "Adagrad"))
       .epsilon(detail::config_double(config, "epsilon", o.epsilon(), "Adagrad"));

@@ -12,7 +12,7 @@
 namespace keel::keras {
 
 struct AdagradOptions : OptimizerOptions<AdagradOptions> {
-  KEEL_TRAIN_ARG(AdagradOptions, double, learning_rate, 0.001)
+  KEEL_TRAIN_ARG(AdagradOptions, LearningRate, learning_rate, 0.001)
   KEEL_TRAIN_ARG(AdagradOptions, double, initial_accumulator_value, 0.1)
   KEEL_TRAIN_ARG(AdagradOptions, double, epsilon, 1e-7)
 };

@@ -70,7 +70,7 @@ std::shared_ptr<Adam> Adam::from_config(const nlohmann::json& config) {
   detail::check_config_keys(config, "Adam", {"learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad"});
   AdamOptions o;
   o.base() = detail::base_options_from_config(config, "Adam");
-  o.learning_rate(detail::config_double(config, "learning_rate", o.learning_rate(), "Adam"))
+  o.learning_rate(detail::config_learning_rate(config, o.learning_rate(), "Adam"))
       .beta_1(detail::config_double(config, "beta_1", o.beta_1(), "Adam"))
       .beta_2(detail::config_double(config, "beta_2", o.beta_2(), "Adam"))
       .epsilon(detail::config_double(config, "epsilon", o.epsilon(), "Adam"))

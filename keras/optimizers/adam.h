@@ -15,7 +15,7 @@
 namespace keel::keras {
 
 struct AdamOptions : OptimizerOptions<AdamOptions> {
-  KEEL_TRAIN_ARG(AdamOptions, double, learning_rate, 0.001)
+  KEEL_TRAIN_ARG(AdamOptions, LearningRate, learning_rate, 0.001)
   KEEL_TRAIN_ARG(AdamOptions, double, beta_1, 0.9)
   KEEL_TRAIN_ARG(AdamOptions, double, beta_2, 0.999)
   KEEL_TRAIN_ARG(AdamOptions, double, epsilon, 1e-7)

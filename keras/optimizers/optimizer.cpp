@@ -43,14 +43,16 @@ double Optimizer::Hyper::value() const {
   return static_cast<float>(config) == stored ? config : static_cast<double>(stored);
 }
 
-Optimizer::Optimizer(OptimizerBaseOptions base, std::string default_name, double learning_rate)
-    : base_(std::move(base)) {
+Optimizer::Optimizer(OptimizerBaseOptions base, std::string default_name, const LearningRate& learning_rate)
+    : base_(std::move(base)), schedule_(learning_rate.schedule()) {
   if (base_.name.empty()) base_.name = std::move(default_name);
   KEEL_CHECK(!(base_.clipnorm && base_.global_clipnorm), base_.name,
              ": at most one of clipnorm and global_clipnorm can be set, got clipnorm=", *base_.clipnorm,
              ", global_clipnorm=", *base_.global_clipnorm);
   iterations_ = Variable("iter", Tensor::scalar(0, DType::i64), /*trainable=*/false);
-  learning_rate_ = Variable("learning_rate", Tensor::scalar(learning_rate, DType::f32), false);
+  // With a schedule, the variable holds the value of the step about to be taken (schedule(0) for now).
+  const double lr0 = schedule_ ? static_cast<double>(static_cast<float>((*schedule_)(0))) : learning_rate.value();
+  learning_rate_ = Variable("learning_rate", Tensor::scalar(lr0, DType::f32), false);
   track_variable("iter", iterations_);
   track_variable("learning_rate", learning_rate_);
 }
@@ -65,7 +67,12 @@ Optimizer::Hyper Optimizer::make_hyper(const std::string& name, double value) {
 
 int64_t Optimizer::iterations_value() const { return iterations_.value().item<int64_t>(); }
 double Optimizer::learning_rate() const { return learning_rate_.value().item<double>(); }
-void Optimizer::set_learning_rate(double lr) { learning_rate_.assign(Tensor::scalar(lr, DType::f32)); }
+void Optimizer::set_learning_rate(double lr) {
+  KEEL_CHECK(!schedule_, name(), ": this optimizer was created with a LearningRateSchedule (", schedule_->class_name(),
+             ") as its learning_rate, hence its learning rate is not settable; create it with a float learning_rate "
+             "to set it");
+  learning_rate_.assign(Tensor::scalar(lr, DType::f32));
+}
 
 Optimizer::Entry& Optimizer::entry_for(const Variable& var) {
   auto it = index_.find(var.id());
@@ -138,6 +145,11 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads, const std::vec
     KEEL_FAIL(name(), ": no gradients provided for any variable: [", names, "]");
   }
 
+  if (schedule_) {
+    // As Keras: the schedule at the current iterations, before they increment; float32 as the variable.
+    const double scheduled = (*schedule_)(iterations_value());
+    detail::mutable_data<float>(learning_rate_.value())[0] = static_cast<float>(scheduled);
+  }
   StepInfo info;
   info.lr = learning_rate();
   info.step = iterations_value() + 1;
@@ -185,7 +197,7 @@ nlohmann::json Optimizer::get_config() const {
   c["ema_overwrite_frequency"] = nullptr;
   c["jit_compile"] = false;
   c["is_legacy_optimizer"] = false;
-  c["learning_rate"] = learning_rate();
+  c["learning_rate"] = schedule_ ? serialize_learning_rate_schedule(*schedule_) : nlohmann::json(learning_rate());
   return c;
 }
 

@@ -3,6 +3,7 @@
 //   auto opt = std::make_shared<keras::Adam>(keras::AdamOptions().learning_rate(1e-3).amsgrad(true));
 //   opt->apply_gradients(grads, model_variables);  // in place, fused, increments iterations()
 //   opt->set_learning_rate(1e-4);
+//   keras::SGD sgd(keras::SGDOptions().learning_rate(keras::ExponentialDecay(0.1, 1000, 0.9)));  // schedules.h
 //   nlohmann::json cfg = opt->get_config();          // Keras's JSON: {"name": "Adam", "learning_rate": ...}
 //   auto same = keras::optimizer_from_config({{"class_name", "Adam"}, {"config", cfg}});
 //   auto sgd = keras::optimizer_from_name("sgd");    // class names or Keras's lower-case aliases
@@ -17,6 +18,11 @@
 // gradient to an L2 norm of at most clipnorm, global_clipnorm rescales all of them together,
 // clipvalue clamps each element. Like Keras, only the first that is set applies (clipnorm, then
 // global_clipnorm, then clipvalue). weight_decay subtracts var * weight_decay * lr before the update.
+//
+// learning_rate is a constant or a LearningRateSchedule (schedules.h): with a schedule, the step taken at
+// iterations() == k uses schedule(k) rounded to float32, stored in the `learning_rate` variable first (so
+// checkpoints keep their layout and learning_rate() is the last step's value); set_learning_rate is then an
+// error, and get_config writes the schedule's {"class_name", "config"}.
 #pragma once
 
 #include <functional>
@@ -31,6 +37,7 @@
 #include "keel/checkpoint/trackable.h"
 #include "keel/graph/tensor.h"
 #include "keel/graph/variable.h"
+#include "keel/keras/optimizers/schedules.h"
 
 namespace keel::keras {
 
@@ -74,8 +81,11 @@ class Optimizer : public Trackable {
   const Variable& iterations() const { return iterations_; }
   int64_t iterations_value() const;
   const Variable& learning_rate_variable() const { return learning_rate_; }
-  double learning_rate() const;  // the f32 variable's value
+  double learning_rate() const;  // the f32 variable's value (with a schedule: the value the last step used)
+  // Sets the constant learning rate; an error when the optimizer was created with a schedule.
   void set_learning_rate(double lr);
+  // The schedule given as learning_rate, or null for a constant learning rate.
+  const std::shared_ptr<LearningRateSchedule>& learning_rate_schedule() const { return schedule_; }
 
   std::optional<double> clipnorm() const { return base_.clipnorm; }
   std::optional<double> clipvalue() const { return base_.clipvalue; }
@@ -113,7 +123,7 @@ class Optimizer : public Trackable {
     double weight_decay = 0;    // > 0: var -= var * weight_decay * lr before the update
   };
 
-  Optimizer(OptimizerBaseOptions base, std::string default_name, double learning_rate);
+  Optimizer(OptimizerBaseOptions base, std::string default_name, const LearningRate& learning_rate);
   Hyper make_hyper(const std::string& name, double value);
   // Initial value of a new slot (zeros; Adagrad's accumulator overrides).
   virtual double slot_initial_value(const std::string& /*slot_name*/) const { return 0.0; }
@@ -132,6 +142,7 @@ class Optimizer : public Trackable {
   OptimizerBaseOptions base_;
   Variable iterations_;
   Variable learning_rate_;
+  std::shared_ptr<LearningRateSchedule> schedule_;
   std::vector<Entry> entries_;
   std::unordered_map<const void*, size_t> index_;
 };
@@ -156,6 +167,9 @@ void check_config_keys(const nlohmann::json& config, const std::string& class_na
                        const std::vector<std::string>& own_keys);
 double config_double(const nlohmann::json& config, const char* key, double fallback, const std::string& class_name);
 bool config_bool(const nlohmann::json& config, const char* key, bool fallback, const std::string& class_name);
+// "learning_rate": a number, or a serialized schedule ({"class_name": ..., "config": ...}).
+LearningRate config_learning_rate(const nlohmann::json& config, const LearningRate& fallback,
+                                  const std::string& class_name);
 }  // namespace detail
 
 }  // namespace keel::keras

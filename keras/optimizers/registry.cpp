@@ -119,6 +119,20 @@ bool config_bool(const nlohmann::json& config, const char* key, bool fallback, c
   return v.get<bool>();
 }
 
+LearningRate config_learning_rate(const nlohmann::json& config, const LearningRate& fallback,
+                                  const std::string& class_name) {
+  if (!config.contains("learning_rate") || config["learning_rate"].is_null()) return fallback;
+  const auto& v = config["learning_rate"];
+  if (v.is_number()) return v.get<double>();
+  KEEL_CHECK(v.is_object(), class_name, ": config 'learning_rate' must be a number or a serialized LearningRateSchedule, got ",
+             v.dump());
+  try {
+    return learning_rate_schedule_from_config(v);
+  } catch (const Error& e) {
+    throw Error(class_name + ": config 'learning_rate': " + e.what());
+  }
+}
+
 OptimizerBaseOptions base_options_from_config(const nlohmann::json& config, const std::string& class_name) {
   OptimizerBaseOptions o;
   if (config.contains("name") && !config["name"].is_null()) {

@@ -79,7 +79,7 @@ std::shared_ptr<RMSprop> RMSprop::from_config(const nlohmann::json& config) {
   detail::check_config_keys(config, "RMSprop", {"learning_rate", "rho", "momentum", "epsilon", "centered"});
   RMSpropOptions o;
   o.base() = detail::base_options_from_config(config, "RMSprop");
-  o.learning_rate(detail::config_double(config, "learning_rate", o.learning_rate(), "RMSprop"))
+  o.learning_rate(detail::config_learning_rate(config, o.learning_rate(), "RMSprop"))
       .rho(detail::config_double(config, "rho", o.rho(), "RMSprop"))
       .momentum(detail::config_double(config, "momentum", o.momentum(), "RMSprop"))
       .epsilon(detail::config_double(config, "epsilon", o.epsilon(), "RMSprop"))

@@ -16,7 +16,7 @@
 namespace keel::keras {
 
 struct RMSpropOptions : OptimizerOptions<RMSpropOptions> {
-  KEEL_TRAIN_ARG(RMSpropOptions, double, learning_rate, 0.001)
+  KEEL_TRAIN_ARG(RMSpropOptions, LearningRate, learning_rate, 0.001)
   KEEL_TRAIN_ARG(RMSpropOptions, double, rho, 0.9)
   KEEL_TRAIN_ARG(RMSpropOptions, double, momentum, 0.0)
   KEEL_TRAIN_ARG(RMSpropOptions, double, epsilon, 1e-7)

@@ -73,7 +73,7 @@ std::shared_ptr<SGD> SGD::from_config(const nlohmann::json& config) {
   detail::check_config_keys(config, "SGD", {"learning_rate", "momentum", "nesterov"});
   SGDOptions o;
   o.base() = detail::base_options_from_config(config, "SGD");
-  o.learning_rate(detail::config_double(config, "learning_rate", o.learning_rate(), "SGD"))
+  o.learning_rate(detail::config_learning_rate(config, o.learning_rate(), "SGD"))
       .momentum(detail::config_double(config, "momentum", o.momentum(), "SGD"))
       .nesterov(detail::config_bool(config, "nesterov", o.nesterov(), "SGD"));
   return std::make_shared<SGD>(o);

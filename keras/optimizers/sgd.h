@@ -14,7 +14,7 @@
 namespace keel::keras {
 
 struct SGDOptions : OptimizerOptions<SGDOptions> {
-  KEEL_TRAIN_ARG(SGDOptions, double, learning_rate, 0.01)
+  KEEL_TRAIN_ARG(SGDOptions, LearningRate, learning_rate, 0.01)
   KEEL_TRAIN_ARG(SGDOptions, double, momentum, 0.0)
   KEEL_TRAIN_ARG(SGDOptions, bool, nesterov, false)
 };
