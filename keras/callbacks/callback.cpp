@@ -47,6 +47,12 @@ std::vector<std::string> Logs::keys() const {
   return out;
 }
 
+std::string Logs::joined_keys() const {
+  std::string out;
+  for (const auto& kv : items_) out += (out.empty() ? "" : ",") + kv.first;
+  return out;
+}
+
 // ---- Callback
 
 Callback::~Callback() = default;

@@ -50,6 +50,8 @@ class Logs {
   std::optional<double> get(const std::string& key) const;
   double at(const std::string& key) const;  // throws naming the key and the keys present
   std::vector<std::string> keys() const;
+  // The keys joined by commas ("loss,accuracy"), as Keras's missing-monitor warnings list them.
+  std::string joined_keys() const;
   const std::vector<std::pair<std::string, double>>& items() const { return items_; }
   auto begin() const { return items_.begin(); }
   auto end() const { return items_.end(); }

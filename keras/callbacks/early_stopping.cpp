@@ -74,10 +74,8 @@ void EarlyStopping::on_train_begin(Logs&) {
 void EarlyStopping::on_epoch_end(int epoch, Logs& logs) {
   const std::optional<double> current = logs.get(options_.monitor());
   if (!current) {
-    std::string keys;
-    for (const auto& k : logs.keys()) keys += (keys.empty() ? "" : ",") + k;
     out() << "WARNING: Early stopping conditioned on metric `" << options_.monitor()
-          << "` which is not available. Available metrics are: " << keys << "\n";
+          << "` which is not available. Available metrics are: " << logs.joined_keys() << "\n";
     return;
   }
   if (epoch < options_.start_from_epoch()) return;

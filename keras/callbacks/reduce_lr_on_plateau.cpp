@@ -55,10 +55,8 @@ void ReduceLROnPlateau::on_epoch_end(int epoch, Logs& logs) {
   logs.set("lr", opt.learning_rate());
   const std::optional<double> current = logs.get(options_.monitor());
   if (!current) {
-    std::string keys;
-    for (const auto& k : logs.keys()) keys += (keys.empty() ? "" : ",") + k;
     out() << "WARNING: Learning rate reduction is conditioned on metric `" << options_.monitor()
-          << "` which is not available. Available metrics are: " << keys << "\n";
+          << "` which is not available. Available metrics are: " << logs.joined_keys() << "\n";
     return;
   }
   if (in_cooldown()) {

@@ -8,7 +8,6 @@
 #include <sstream>
 
 #include "error_of.h"
-#include "fashion_subset.h"
 #include "keel/graph/error.h"
 #include "keel/keras/callbacks/history.h"
 #include "keel/keras/callbacks/lambda_callback.h"
@@ -19,6 +18,7 @@
 #include "keel/keras/losses.h"
 #include "keel/keras/optimizers.h"
 #include "keel/keras/sequential.h"
+#include "tiny_fit_model.h"
 
 using namespace keel;
 using namespace keel::keras;
@@ -50,19 +50,8 @@ TrainingControl control_with_sgd(double lr) {
   return control;
 }
 
-std::shared_ptr<Sequential> tiny_model(std::shared_ptr<Optimizer> optimizer) {
-  auto m = std::make_shared<Sequential>(std::vector<LayerArg>{
-      layers::Dense(layers::DenseOptions(16).activation("relu").input_shape({784}).kernel_initializer(
-          std::make_shared<initializers::GlorotUniform>(3))),
-      layers::Dense(layers::DenseOptions(10).kernel_initializer(std::make_shared<initializers::GlorotUniform>(4)))});
-  m->compile(CompileOptions()
-                 .optimizer(std::move(optimizer))
-                 .loss(std::make_shared<SparseCategoricalCrossentropy>(LossOptions().from_logits(true)))
-                 .metrics({"accuracy"}));
-  return m;
-}
-
-const keel::testing::FashionSubset& data() { return keel::testing::fashion_subset(256, 128); }
+using callback_test::data;
+using callback_test::tiny_model;
 
 FitOptions fit_options(int epochs, std::vector<std::shared_ptr<Callback>> callbacks) {
   return FitOptions().epochs(epochs).batch_size(64).verbose(0).seed(7).validation_data(data().x_test, data().y_test)

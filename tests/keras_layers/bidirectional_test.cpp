@@ -13,6 +13,7 @@
 #include "keel/checkpoint/checkpoint.h"
 #include "keel/keras/layers/layers.h"
 #include "keel/keras/saving/save_model.h"
+#include "lstm_reference.h"
 
 using namespace keel;
 using namespace keel::keras;
@@ -22,38 +23,11 @@ namespace {
 
 constexpr int64_t B = 2, T = 4, F = 3, U = 2;
 
-Tensor randn(Shape s, uint64_t seed) {
-  Generator g(seed);
-  return Tensor::normal(std::move(s), g);
-}
+using lstm_test::randn;
 
-double sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
-
-// Keras's LSTM (gates i, f, c, o) in double from zero states: h after each step, [B][T][U], reading x's
-// steps in the given order.
 std::vector<std::vector<std::vector<double>>> reference_hs(const Tensor& x, const std::vector<Tensor>& w,
                                                            bool backwards) {
-  const float *K = w[0].data<float>(), *R = w[1].data<float>(), *bias = w[2].data<float>();
-  std::vector<std::vector<std::vector<double>>> out(B);
-  for (int64_t b = 0; b < B; ++b) {
-    std::vector<double> h(U, 0.0), c(U, 0.0);
-    for (int64_t s = 0; s < T; ++s) {
-      const int64_t t = backwards ? T - 1 - s : s;
-      std::vector<double> z(4 * U);
-      for (int64_t j = 0; j < 4 * U; ++j) {
-        double v = bias[j];
-        for (int64_t f = 0; f < F; ++f) v += x.data<float>()[(b * T + t) * F + f] * K[f * 4 * U + j];
-        for (int64_t k = 0; k < U; ++k) v += h[k] * R[k * 4 * U + j];
-        z[j] = v;
-      }
-      for (int64_t k = 0; k < U; ++k) {
-        c[k] = sigmoid(z[U + k]) * c[k] + sigmoid(z[k]) * std::tanh(z[2 * U + k]);
-        h[k] = sigmoid(z[3 * U + k]) * std::tanh(c[k]);
-      }
-      out[b].push_back(h);
-    }
-  }
-  return out;
+  return lstm_test::reference_steps(x, w, backwards);
 }
 
 void expect_near(const Tensor& got, const std::vector<double>& want, const std::string& what) {

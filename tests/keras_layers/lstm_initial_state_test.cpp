@@ -7,6 +7,7 @@
 
 #include "keel/keras/layers/layers.h"
 #include "error_of.h"
+#include "lstm_reference.h"
 
 using namespace keel;
 using namespace keel::keras;
@@ -15,38 +16,13 @@ namespace {
 
 constexpr int64_t B = 2, T = 3, F = 2, U = 3;
 
-Tensor randn(Shape s, uint64_t seed) {
-  Generator g(seed);
-  return Tensor::normal(std::move(s), g);
-}
-
-double sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
+using lstm_test::randn;
 
 // Final h of Keras's LSTM from h0, c0 with kernel [F,4U], recurrent [U,4U], bias [4U].
 std::vector<double> reference_h(const Tensor& x, const Tensor& h0, const Tensor& c0, const std::vector<Tensor>& w) {
-  const float *K = w[0].data<float>(), *R = w[1].data<float>(), *bias = w[2].data<float>();
   std::vector<double> out;
-  for (int64_t b = 0; b < B; ++b) {
-    std::vector<double> h(U), c(U);
-    for (int64_t k = 0; k < U; ++k) {
-      h[k] = h0.data<float>()[b * U + k];
-      c[k] = c0.data<float>()[b * U + k];
-    }
-    for (int64_t t = 0; t < T; ++t) {
-      std::vector<double> z(4 * U);
-      for (int64_t j = 0; j < 4 * U; ++j) {
-        double s = bias[j];
-        for (int64_t f = 0; f < F; ++f) s += x.data<float>()[(b * T + t) * F + f] * K[f * 4 * U + j];
-        for (int64_t k = 0; k < U; ++k) s += h[k] * R[k * 4 * U + j];
-        z[j] = s;
-      }
-      for (int64_t k = 0; k < U; ++k) {
-        c[k] = sigmoid(z[U + k]) * c[k] + sigmoid(z[k]) * std::tanh(z[2 * U + k]);
-        h[k] = sigmoid(z[3 * U + k]) * std::tanh(c[k]);
-      }
-    }
-    out.insert(out.end(), h.begin(), h.end());
-  }
+  for (const auto& steps : lstm_test::reference_steps(x, w, false, h0, c0))
+    out.insert(out.end(), steps.back().begin(), steps.back().end());
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include "keel/keras/saving/save_model.h"
 #include "keel/keras/sequential.h"
 #include "../keras_h5/h5_test_util.h"
+#include "same_training_state.h"
 
 namespace keel::keras {
 namespace {
@@ -61,25 +62,7 @@ FitOptions fit_options(int epochs, int initial_epoch = 0) {
   return FitOptions().epochs(epochs).initial_epoch(initial_epoch).batch_size(32).seed(7).verbose(0);
 }
 
-void expect_same_training_state(const Model& want, const Model& got) {
-  const auto a = want.weights(), b = got.weights();
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].value().equal(b[i].value())) << a[i].name();
-  const Optimizer& oa = *want.optimizer();
-  const Optimizer& ob = *got.optimizer();
-  EXPECT_EQ(oa.iterations_value(), ob.iterations_value());
-  EXPECT_TRUE(oa.learning_rate_variable().value().equal(ob.learning_rate_variable().value()))
-      << oa.learning_rate() << " vs " << ob.learning_rate();
-  const auto ta = want.trainable_weights(), tb = got.trainable_weights();
-  ASSERT_EQ(ta.size(), tb.size());
-  for (size_t i = 0; i < ta.size(); ++i) {
-    for (const std::string& slot : oa.slot_names()) {
-      const Variable sa = oa.get_slot(ta[i], slot), sb = ob.get_slot(tb[i], slot);
-      ASSERT_TRUE(sa.defined() && sb.defined()) << ta[i].name() << " " << slot;
-      EXPECT_TRUE(sa.value().equal(sb.value())) << ta[i].name() << " slot " << slot;
-    }
-  }
-}
+using testing::expect_same_training_state;
 
 TEST_F(ScheduleResume, ModelCheckpointThenLatestCheckpointResumesBitwise) {
   constexpr int K = 3;

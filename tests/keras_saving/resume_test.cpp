@@ -15,6 +15,7 @@
 #include "keel/keras/saving/save_model.h"
 #include "keel/keras/sequential.h"
 #include "../keras_h5/h5_test_util.h"
+#include "same_training_state.h"
 
 namespace keel::keras {
 namespace {
@@ -61,23 +62,7 @@ FitOptions fit_options(int epochs, int initial_epoch = 0) {
   return FitOptions().epochs(epochs).initial_epoch(initial_epoch).batch_size(32).seed(7).verbose(0);
 }
 
-// Weights, iterations and every optimizer slot equal bit for bit.
-void expect_same_training_state(const Model& want, const Model& got) {
-  const auto a = want.weights(), b = got.weights();
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].value().equal(b[i].value())) << a[i].name();
-  ASSERT_TRUE(want.optimizer() && got.optimizer());
-  EXPECT_EQ(want.optimizer()->iterations_value(), got.optimizer()->iterations_value());
-  const auto ta = want.trainable_weights(), tb = got.trainable_weights();
-  ASSERT_EQ(ta.size(), tb.size());
-  for (size_t i = 0; i < ta.size(); ++i) {
-    for (const std::string& slot : want.optimizer()->slot_names()) {
-      const Variable sa = want.optimizer()->get_slot(ta[i], slot), sb = got.optimizer()->get_slot(tb[i], slot);
-      ASSERT_TRUE(sa.defined() && sb.defined()) << ta[i].name() << " " << slot;
-      EXPECT_TRUE(sa.value().equal(sb.value())) << ta[i].name() << " slot " << slot;
-    }
-  }
-}
+using testing::expect_same_training_state;
 
 Tensor rows(const Tensor& t, int64_t begin, int64_t end) { return keras::detail::take_rows(t, begin, end); }
 
